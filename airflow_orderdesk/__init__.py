@@ -1,0 +1,7 @@
+"""Apache Airflow provider for Order Desk."""
+
+from __future__ import annotations
+
+__all__ = ["__version__"]
+
+__version__ = "0.1.0"
