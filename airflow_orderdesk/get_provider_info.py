@@ -5,8 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_orderdesk import __version__
-from airflow_orderdesk.pacing import DEFAULT_BURST, DEFAULT_REFILL_PER_SECOND
-from airflow_orderdesk.settings import DEFAULT_API_URL, DEFAULT_ORDER_PAGE_URL, DEFAULT_TIMEOUT
+from airflow_orderdesk.defaults import (
+    DEFAULT_API_URL,
+    DEFAULT_BURST,
+    DEFAULT_ORDER_PAGE_URL,
+    DEFAULT_REFILL_PER_SECOND,
+    DEFAULT_TIMEOUT,
+)
 
 __all__ = ["get_provider_info"]
 

@@ -12,21 +12,16 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from airflow_orderdesk.defaults import DEFAULT_BURST, DEFAULT_REFILL_PER_SECOND
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 __all__ = [
-    "DEFAULT_BURST",
-    "DEFAULT_REFILL_PER_SECOND",
     "LeakyBucket",
     "backoff_delay",
     "bucket_for_store",
 ]
-
-#: Requests a store may send at once, as Order Desk documents it.
-DEFAULT_BURST = 20
-#: Requests per second that flow back into a store's bucket, as Order Desk documents it.
-DEFAULT_REFILL_PER_SECOND = 3.0
 
 
 class LeakyBucket:

@@ -13,35 +13,23 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from airflow_orderdesk.defaults import (
+    CONNECT_TIMEOUT,
+    DEFAULT_API_URL,
+    DEFAULT_BURST,
+    DEFAULT_ORDER_PAGE_URL,
+    DEFAULT_REFILL_PER_SECOND,
+    DEFAULT_TIMEOUT,
+    EXTRA_FIELDS,
+)
 from airflow_orderdesk.exceptions import OrderDeskConfigurationError
-from airflow_orderdesk.pacing import DEFAULT_BURST, DEFAULT_REFILL_PER_SECOND
 
 __all__ = [
-    "DEFAULT_API_URL",
-    "DEFAULT_ORDER_PAGE_URL",
-    "DEFAULT_TIMEOUT",
+    "CONNECT_TIMEOUT",
     "EXTRA_FIELDS",
     "ConnectionSettings",
     "parse_connection",
 ]
-
-#: Order Desk's own API, used when the connection leaves the host empty.
-DEFAULT_API_URL = "https://app.orderdesk.me/api/v2"
-
-#: Order Desk does not document the address of its order page; this is the pattern its web app is
-#: believed to use. Connections can set their own through the ``order_page_url`` extra.
-DEFAULT_ORDER_PAGE_URL = "https://app.orderdesk.me/orders/view/{order_id}"
-
-#: Seconds to wait for one answer. Order Desk's own example client waits 10 s; searches of 500 orders
-#: can take longer, and a task runs in the background, so we allow more.
-DEFAULT_TIMEOUT = 30.0
-
-#: Seconds to wait for a TCP connection to open, whatever the read timeout is.
-CONNECT_TIMEOUT = 10.0
-
-#: The extras an ``orderdesk`` connection understands. Anything else is refused rather than ignored,
-#: so that a misspelt option cannot silently fall back to a default.
-EXTRA_FIELDS = ("timeout", "rate_limit_burst", "rate_limit_per_second", "order_page_url")
 
 _PATH_OF_API = "/api/v2"
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
