@@ -14,10 +14,14 @@ __all__ = [
     "OrderDeskAuthenticationError",
     "OrderDeskConfigurationError",
     "OrderDeskError",
+    "OrderDeskItemNotFoundError",
+    "OrderDeskLostUpdateError",
     "OrderDeskMalformedResponseError",
     "OrderDeskNotFoundError",
+    "OrderDeskOrderNotFoundError",
     "OrderDeskRateLimitError",
     "OrderDeskServerError",
+    "OrderDeskStaleReadError",
     "OrderDeskTransportError",
     "OrderDeskValidationError",
 ]
@@ -39,6 +43,25 @@ class OrderDeskConfigurationError(OrderDeskError, ValueError):
         self.field = field
         self.problem = problem
         super().__init__(f"{field}: {problem}")
+
+
+class OrderDeskOrderNotFoundError(OrderDeskError):
+    """
+    No order matches the export's lookup; orders often reach Order Desk minutes after the shop, so the
+    task fails in a way Airflow's retries can pick up.
+    """
+
+
+class OrderDeskItemNotFoundError(OrderDeskError):
+    """The orders were found, but no item in them is the one the lookup describes."""
+
+
+class OrderDeskLostUpdateError(OrderDeskError):
+    """Another writer kept overwriting the item, and our keys could not be made to stick."""
+
+
+class OrderDeskStaleReadError(OrderDeskError):
+    """A write was held back so long that the data it was built on may have changed; read again."""
 
 
 class OrderDeskTransportError(OrderDeskError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from airflow_orderdesk.exceptions import OrderDeskConfigurationError, OrderDeskError
+from airflow_orderdesk.exceptions import OrderDeskConfigurationError, OrderDeskItemNotFoundError
 from airflow_orderdesk.metadata import check_text
 from airflow_orderdesk.payloads import id_text
 
@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 __all__ = [
     "LOOKUP_TYPES",
     "ItemLookup",
-    "OrderDeskItemNotFoundError",
     "OrderLookup",
     "match_items",
     "parse_item_lookup",
@@ -38,10 +37,6 @@ LOOKUP_TYPES: Mapping[str, str] = {
 
 #: How many distinct lookup values an error lists before it stops; enough to spot a typo.
 _VALUES_SHOWN = 20
-
-
-class OrderDeskItemNotFoundError(OrderDeskError):
-    """The orders were found, but no item in them is the one the lookup describes."""
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,9 @@ from airflow_orderdesk.exceptions import (
     OrderDeskConfigurationError,
     OrderDeskError,
     OrderDeskMalformedResponseError,
+    OrderDeskNotFoundError,
     OrderDeskRateLimitError,
+    OrderDeskStaleReadError,
     OrderDeskTransportError,
 )
 from airflow_orderdesk.pacing import LeakyBucket, backoff_delay, bucket_for_store
@@ -42,7 +44,13 @@ _TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.except
 
 def _path(*segments: object) -> str:
     """An endpoint built from ids, each quoted so that no id can reach another route."""
-    return "/".join(quote(id_text(segment), safe="") for segment in segments)
+    ids = [id_text(segment) for segment in segments]
+    for text in ids:
+        # Quoting leaves "." and ".." alone, and the URL's dot segments would then be resolved: an item
+        # id of ".." would turn an item PUT into a whole-order PUT. An empty id would reach the list route.
+        if text in ("", ".", ".."):
+            raise OrderDeskConfigurationError("id", f"must be an Order Desk id such as 925086; got {text!r}")
+    return "/".join(quote(text, safe="") for text in ids)
 
 
 class OrderDeskHook(HttpHook):
@@ -170,8 +178,12 @@ class OrderDeskHook(HttpHook):
 
     # -- requests -----------------------------------------------------------------------------------
 
-    def _wait_for_token(self) -> None:
+    def _wait_for_token(self, not_after: float | None) -> None:
         while (wait := self.bucket.try_take()) > 0:
+            if not_after is not None and time.monotonic() + wait > not_after:
+                raise OrderDeskStaleReadError(
+                    "the rate limit would delay this request past the moment its data goes stale"
+                )
             if wait >= 1:
                 self.log.info("Waiting %.1f s for Order Desk's rate limit", wait)
             self._sleep(wait)
@@ -189,6 +201,7 @@ class OrderDeskHook(HttpHook):
         params: Mapping[str, Any] | None = None,
         json: Mapping[str, Any] | None = None,
         repeatable: bool | None = None,
+        not_after: float | None = None,
     ) -> dict[str, Any]:
         """
         Send one request to Order Desk and return the answer's JSON object.
@@ -199,6 +212,9 @@ class OrderDeskHook(HttpHook):
         :param json: the body; only requests with a body carry ``Content-Type``.
         :param repeatable: whether the request may be sent again after a 5xx, a timeout or a dropped
             connection. Defaults to true for GET and PUT, which Order Desk applies idempotently.
+        :param not_after: a :func:`time.monotonic` moment after which the request must not be sent, for
+            a write built on data read earlier; waiting past it raises
+            :class:`~airflow_orderdesk.exceptions.OrderDeskStaleReadError` so the caller reads again.
         :raises OrderDeskAPIError: the subclass that fits Order Desk's answer.
         :raises OrderDeskTransportError: when Order Desk could not be reached.
         """
@@ -211,7 +227,7 @@ class OrderDeskHook(HttpHook):
         rate_limit_waited = 0.0
 
         while True:
-            self._wait_for_token()
+            self._wait_for_token(not_after)
             attempt += 1
             self.log.debug("%s %s (attempt %d)", method, url, attempt)
             try:
@@ -344,13 +360,33 @@ class OrderDeskHook(HttpHook):
             if order.get("source_id") == wanted
         ]
 
+    def find_orders(self, lookup_value: str | int, lookup_type: str = "source_id") -> list[dict[str, Any]]:
+        """
+        The orders a lookup means: by ``source_id`` (every exact match) or by internal ``order_id``.
+
+        :return: the orders, possibly none; an unknown internal id gives an empty list, not an error.
+        """
+        if lookup_type == "order_id":
+            try:
+                return [self.get_order(lookup_value)]
+            except OrderDeskNotFoundError:
+                return []
+        if lookup_type == "source_id":
+            return self.find_orders_by_source_id(lookup_value)
+        raise OrderDeskConfigurationError("lookup_type", f"is {lookup_type!r}; use source_id or order_id")
+
     def get_order_item(self, order_id: str | int, item_id: str | int) -> dict[str, Any]:
         """One item of an order."""
         endpoint = f"orders/{_path(order_id)}/order-items/{_path(item_id)}"
         return normalise_item(self._field(self.request("GET", endpoint), "order_item", endpoint))
 
     def update_order_item(
-        self, order_id: str | int, item: Mapping[str, Any], **changes: Any
+        self,
+        order_id: str | int,
+        item: Mapping[str, Any],
+        *,
+        not_after: float | None = None,
+        **changes: Any,
     ) -> dict[str, Any]:
         """
         Write a **complete** item: every writable field of ``item`` as read, with ``changes`` applied.
@@ -360,13 +396,15 @@ class OrderDeskHook(HttpHook):
 
         :param order_id: the order's internal id.
         :param item: the item as read from Order Desk, including its ``id``.
+        :param not_after: see :meth:`request`; lets a caller refuse to write data that has gone stale.
+        :param not_after: see :meth:`request`; lets a caller refuse to write data that has gone stale.
         :param changes: fields to change, such as ``metadata={...}``.
         :return: Order Desk's answer.
         """
         if not item.get("id"):
             raise OrderDeskConfigurationError("item", "has no 'id'; pass the item as read from Order Desk")
         endpoint = f"orders/{_path(order_id)}/order-items/{_path(item['id'])}"
-        return self.request("PUT", endpoint, json=writable_item(item, **changes))
+        return self.request("PUT", endpoint, json=writable_item(item, **changes), not_after=not_after)
 
     def move_orders(
         self,

@@ -1,0 +1,353 @@
+"""The export: find the order and its items, merge the new metadata, write what changed, report.
+
+This is the whole job of :class:`~airflow_orderdesk.operators.orderdesk.OrderDeskExportOperator`,
+without the Airflow wrapping, so that it can also run in a plain process (the concurrency tests run it
+from many processes at once).
+
+Order Desk offers no conditional update: a writer that read an item before another writer's update
+and writes after it silently removes the other writer's keys. :class:`MetadataWriter` closes that gap in
+two halves. Its own writes are never built on data older than ``freshness`` seconds (if the rate limit
+would hold a write back longer, the item is read again), and after writing it waits long enough for any
+such concurrent write to have landed, reads the order again and writes back any of its keys that were
+lost. Whichever writer lost keys repairs them, so every key that every writer wrote is there at the end.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from airflow_orderdesk.exceptions import (
+    OrderDeskError,
+    OrderDeskLostUpdateError,
+    OrderDeskOrderNotFoundError,
+    OrderDeskStaleReadError,
+)
+from airflow_orderdesk.lookup import (
+    ItemLookup,
+    OrderLookup,
+    match_items,
+    parse_item_lookup,
+    parse_order_lookup,
+)
+from airflow_orderdesk.metadata import check_text, merge_metadata, parse_data
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from airflow_orderdesk.hooks.orderdesk import OrderDeskHook
+
+
+class TaskLog(Protocol):
+    """The part of a logger the export uses; Airflow's task logger and :mod:`logging`'s both fit."""
+
+    def info(self, event: Any, *args: Any) -> Any: ...
+
+    def warning(self, event: Any, *args: Any) -> Any: ...
+
+
+__all__ = ["ExportRequest", "ItemOutcome", "MetadataWriter", "run_export"]
+
+#: The longest history note we send; Order Desk shows notes in a narrow column of the order page.
+MAX_HISTORY_NOTE_LENGTH = 1000
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """
+    An export's arguments, checked: what to find and what to write.
+
+    :param order: which orders.
+    :param item: which of their items.
+    :param data: the metadata to write, every value as text.
+    :param history_note: a note for the history of each order written to, or ``None``.
+    :param dry_run: find and report, but write nothing.
+    """
+
+    order: OrderLookup
+    item: ItemLookup
+    data: dict[str, str]
+    history_note: str | None = None
+    dry_run: bool = False
+
+    @classmethod
+    def from_arguments(
+        cls,
+        *,
+        order_lookup_id: Any,
+        order_lookup_type: Any = "source_id",
+        order_item_lookup_name: Any = None,
+        order_item_lookup_value: Any = None,
+        data: Any,
+        skip_empty_values: bool = True,
+        history_note: Any = None,
+        dry_run: bool = False,
+    ) -> ExportRequest:
+        """
+        Check every argument as the operator received it (after templating) and build the request.
+
+        :raises OrderDeskConfigurationError: naming the argument at fault and what would be valid.
+        """
+        order = parse_order_lookup(order_lookup_id, order_lookup_type)
+        item = parse_item_lookup(order_item_lookup_name, order_item_lookup_value)
+        metadata = parse_data(data, lookup_name=item.name, skip_empty_values=skip_empty_values)
+        note = None
+        if history_note is not None and str(history_note).strip():
+            note = check_text("history_note", str(history_note).strip(), limit=MAX_HISTORY_NOTE_LENGTH)
+        return cls(order=order, item=item, data=metadata, history_note=note, dry_run=dry_run)
+
+
+@dataclass
+class ItemOutcome:
+    """
+    What happened to one item.
+
+    :param order_id: the order's internal id.
+    :param item_id: the item's id.
+    :param status: ``updated``, ``unchanged``, or ``planned`` in a dry run.
+    :param keys_set: keys whose value was (or would be) written.
+    :param keys_unchanged: keys the item already held with the same value.
+    """
+
+    order_id: str
+    item_id: str
+    status: str
+    keys_set: list[str] = field(default_factory=list)
+    keys_unchanged: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The outcome for XCom."""
+        return {
+            "item_id": self.item_id,
+            "status": self.status,
+            "keys_set": list(self.keys_set),
+            "keys_unchanged": list(self.keys_unchanged),
+        }
+
+
+@dataclass
+class _Write:
+    """One item's write in progress: the item as last read, and what we wrote to it."""
+
+    item: dict[str, Any]
+    read_at: float
+    written: dict[str, str] = field(default_factory=dict)
+    previous: dict[str, Any] = field(default_factory=dict)
+
+
+class MetadataWriter:
+    """
+    Writes metadata into the items of one order without losing keys that others write at the same time.
+
+    :param hook: the hook to write through.
+    :param log: where to log one line per item.
+    :param verify: read the order back after writing and repair lost keys (see the module docstring).
+        Without it each item costs one request less, and a concurrent writer may remove our keys.
+    :param freshness: the oldest, in seconds, that the data a write is built on may be.
+    :param max_rounds: how many times lost keys are written back before giving up.
+    :param sleep: the function that waits; tests pass a fake one.
+    """
+
+    def __init__(
+        self,
+        hook: OrderDeskHook,
+        log: TaskLog,
+        *,
+        verify: bool = True,
+        freshness: float = 1.0,
+        max_rounds: int = 5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.hook = hook
+        self.log = log
+        self.verify = verify
+        self.freshness = freshness
+        self.max_rounds = max_rounds
+        self._sleep = sleep
+
+    def _put(self, order_id: str, write: _Write, data: Mapping[str, str]) -> float:
+        """Merge ``data`` into the item and write it; return how long the write took."""
+        while True:
+            change = merge_metadata(write.item.get("metadata") or {}, data)
+            if change.is_noop:
+                return 0.0
+            for key in change.changed:
+                if key not in write.written:
+                    write.previous[key] = (write.item.get("metadata") or {}).get(key)
+            started = time.monotonic()
+            try:
+                self.hook.update_order_item(
+                    order_id, write.item, metadata=change.metadata, not_after=write.read_at + self.freshness
+                )
+            except OrderDeskStaleReadError:
+                self.log.info("Order %s item %s: reading again before writing", order_id, write.item["id"])
+                write.item = self.hook.get_order_item(order_id, write.item["id"])
+                write.read_at = time.monotonic()
+                continue
+            write.written.update({key: data[key] for key in change.changed})
+            return time.monotonic() - started
+
+    def write(
+        self, order_id: str, items: list[dict[str, Any]], data: Mapping[str, str], read_at: float
+    ) -> None:
+        """
+        Write ``data`` into each of ``items`` (as read at ``read_at``) and make sure it stays there.
+
+        :raises OrderDeskLostUpdateError: when other writers kept overwriting our keys for
+            ``max_rounds`` rounds.
+        """
+        writes = {item["id"]: _Write(item=item, read_at=read_at) for item in items}
+        pending: dict[str, Mapping[str, str]] = dict.fromkeys(writes, data)
+        for _round in range(self.max_rounds):
+            slowest = max(
+                (self._put(order_id, writes[item_id], keys) for item_id, keys in pending.items()), default=0.0
+            )
+            if not self.verify:
+                return
+            # A writer that read before our write may still be sending its own: it sends within
+            # `freshness` of its read, and its write takes about as long as ours did.
+            self._sleep(self.freshness + 2 * slowest)
+            order = self.hook.get_order(order_id)
+            now = time.monotonic()
+            current = {item["id"]: item for item in order.get("order_items") or []}
+            pending = {}
+            for item_id, write in writes.items():
+                if item_id not in current:
+                    raise OrderDeskError(
+                        f"Order {order_id} item {item_id} disappeared while it was being written"
+                    )
+                write.item, write.read_at = current[item_id], now
+                # Only the lost keys are written again: a key another writer changed after us is theirs.
+                lost = self._lost_keys(order_id, write)
+                if lost:
+                    pending[item_id] = {key: write.written[key] for key in lost}
+            if not pending:
+                return
+        raise OrderDeskLostUpdateError(
+            f"Order {order_id}: other writers kept overwriting items {', '.join(pending)}; "
+            f"gave up after {self.max_rounds} rounds"
+        )
+
+    def _lost_keys(self, order_id: str, write: _Write) -> list[str]:
+        """Keys we wrote that an older write has since undone; a newer, different value is left alone."""
+        metadata = write.item.get("metadata") or {}
+        lost = []
+        for key, value in write.written.items():
+            now = metadata.get(key)
+            if now is not None and str(now) == value:
+                continue
+            if now == write.previous.get(key) or now is None:
+                lost.append(key)
+            else:
+                self.log.warning(
+                    "Order %s item %s: key %s was changed by another writer after us; keeping its value",
+                    order_id,
+                    write.item["id"],
+                    key,
+                )
+        if lost:
+            self.log.warning(
+                "Order %s item %s: a concurrent write removed %s; writing again",
+                order_id,
+                write.item["id"],
+                ", ".join(lost),
+            )
+        return lost
+
+
+def run_export(
+    hook: OrderDeskHook,
+    request: ExportRequest,
+    log: TaskLog,
+    *,
+    verify_writes: bool = True,
+    writer: MetadataWriter | None = None,
+) -> dict[str, Any]:
+    """
+    Carry out an export and return its JSON-serialisable summary.
+
+    :raises OrderDeskOrderNotFoundError: when no order matches the lookup.
+    :raises OrderDeskItemNotFoundError: when no item of the orders matches the item lookup.
+    """
+    orders = hook.find_orders(request.order.value, request.order.kind)
+    read_at = time.monotonic()
+    if not orders:
+        raise OrderDeskOrderNotFoundError(f"No order in Order Desk has {request.order.describe()}")
+    log.info("Found %d order(s) with %s", len(orders), request.order.describe())
+
+    targets = match_items(orders, request.item)
+    writer = writer or MetadataWriter(hook, log, verify=verify_writes)
+    summary_orders = []
+    totals = {"orders": 0, "items": 0, "updated": 0, "unchanged": 0, "planned": 0}
+
+    for order in orders:
+        order_id = order["id"]
+        items = [item for target_order_id, item in targets if target_order_id == order_id]
+        if not items:
+            continue
+        outcomes = []
+        to_write = []
+        for item in items:
+            change = merge_metadata(item.get("metadata") or {}, request.data)
+            if change.is_noop:
+                status = "unchanged"
+            else:
+                status = "planned" if request.dry_run else "updated"
+                to_write.append(item)
+            outcomes.append(
+                ItemOutcome(order_id, item["id"], status, list(change.changed), list(change.unchanged))
+            )
+        if to_write and not request.dry_run:
+            writer.write(order_id, to_write, request.data, read_at)
+        for outcome in outcomes:
+            log.info(
+                "Order %s item %s: %s; keys set: %s; keys unchanged: %s",
+                order_id,
+                outcome.item_id,
+                outcome.status,
+                ", ".join(outcome.keys_set) or "none",
+                ", ".join(outcome.keys_unchanged) or "none",
+            )
+            totals[outcome.status] += 1
+
+        history_note = None
+        if to_write and not request.dry_run and request.history_note:
+            history_note = _add_history_note(hook, order_id, request.history_note, log)
+
+        totals["orders"] += 1
+        totals["items"] += len(outcomes)
+        summary_orders.append(
+            {
+                "order_id": order_id,
+                "source_id": order.get("source_id"),
+                "order_url": hook.order_url(order_id),
+                "history_note": history_note,
+                "items": [outcome.as_dict() for outcome in outcomes],
+            }
+        )
+
+    if totals["updated"] == 0 and totals["planned"] == 0:
+        log.info("Nothing to change: every item already holds this data")
+    return {
+        "lookup": {"type": request.order.kind, "value": request.order.value},
+        "dry_run": request.dry_run,
+        "orders": summary_orders,
+        "totals": totals,
+    }
+
+
+def _add_history_note(hook: OrderDeskHook, order_id: str, note: str, log: TaskLog) -> str:
+    """
+    Add the note; a failure is reported, not raised.
+
+    The metadata is already written at this point. Failing the task would make Airflow retry it, the
+    retry would find nothing to change and add no note, so the failure would only hide the real state.
+    """
+    try:
+        hook.add_order_history(order_id, note)
+    except OrderDeskError as error:
+        log.warning("Order %s: the history note could not be added (%s)", order_id, error)
+        return "failed"
+    log.info("Order %s: history note added", order_id)
+    return "added"

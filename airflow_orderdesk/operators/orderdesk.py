@@ -1,0 +1,265 @@
+"""Operators that deliver rendered artifacts into Order Desk and move the finished orders on."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowNotFoundException, AirflowSkipException
+
+from airflow_orderdesk.exceptions import (
+    OrderDeskConfigurationError,
+    OrderDeskNotFoundError,
+    OrderDeskOrderNotFoundError,
+)
+from airflow_orderdesk.export import ExportRequest, run_export
+from airflow_orderdesk.hooks.orderdesk import OrderDeskHook
+from airflow_orderdesk.links.orderdesk import ORDER_URL_XCOM_KEY, OrderDeskOrderLink
+from airflow_orderdesk.lookup import parse_order_lookup
+from airflow_orderdesk.metadata import check_text
+from airflow_orderdesk.payloads import id_text
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from airflow.sdk import Context
+
+__all__ = ["OrderDeskExportOperator", "OrderDeskMoveOrderOperator"]
+
+
+def _check_flag(name: str, value: Any) -> bool:
+    """Refuse a non-boolean flag at DAG parse time, where the mistake is cheapest to see."""
+    if not isinstance(value, bool):
+        raise OrderDeskConfigurationError(name, f"is {value!r}; expected True or False")
+    return value
+
+
+def _connected_hook(orderdesk_conn_id: str) -> OrderDeskHook:
+    """A hook whose connection has been read and checked, so that a bad one fails before any request."""
+    hook = OrderDeskHook(orderdesk_conn_id)
+    try:
+        hook.settings  # noqa: B018 -- reading the settings is the check
+    except AirflowNotFoundException:
+        raise OrderDeskConfigurationError(
+            "orderdesk_conn_id",
+            f"no connection {orderdesk_conn_id!r} is defined; create one of type 'orderdesk' with the "
+            "store id as login and the API key as password",
+        ) from None
+    return hook
+
+
+class OrderDeskExportOperator(BaseOperator):
+    """
+    Write artifact links (or any metadata) into an order item in Order Desk.
+
+    The order is found by the shop's order number (``source_id``, exact matches only; a split order's
+    parts are all updated) or by Order Desk's internal id; the item by a metadata key and value, or as the
+    order's only item. ``data`` is merged into the item's metadata: existing keys are overwritten, new ones
+    added, the rest kept. Nothing is written when nothing would change, so re-runs and backfills cost no
+    writes. The task returns a summary for XCom and links to the order ("Order Desk order").
+
+    .. note::
+        Order Desk has no conditional update, so after writing the operator reads the order back and
+        writes again any of its keys that a concurrent writer removed (``verify_writes``). That costs
+        one read and about a second per order; switch it off only where no two tasks write to the same
+        item at once.
+
+    :param order_lookup_id: the shop's order number, or Order Desk's internal id (templated).
+    :param data: metadata keys to write and their values (text, numbers, booleans; ``None`` or empty
+        values are left out unless ``skip_empty_values`` is false). A JSON object or Python dict literal
+        as text, as non-native templating renders a dict, is accepted too. (templated)
+    :param orderdesk_conn_id: the ``orderdesk`` connection.
+    :param order_lookup_type: ``source_id`` (the shop's order number; the pipeline spellings
+        ``OrderId`` and ``ProjectName`` mean the same) or ``order_id`` (Order Desk's internal id).
+        (templated)
+    :param order_item_lookup_name: the metadata key that identifies the item (templated).
+    :param order_item_lookup_value: the value that key must have (templated).
+    :param skip_missing_orders: when no order matches, mark the task skipped instead of failing it.
+    :param skip_empty_values: leave out values that rendered to ``None`` or ``""`` instead of blanking
+        a link that is already there.
+    :param history_note: a note added to the history of each order that was written to (templated).
+    :param dry_run: find everything and report what would change, but write nothing.
+    :param verify_writes: read back and repair keys lost to concurrent writers; see the note.
+    """
+
+    template_fields: Sequence[str] = (
+        "order_lookup_id",
+        "order_lookup_type",
+        "order_item_lookup_name",
+        "order_item_lookup_value",
+        "data",
+        "history_note",
+    )
+    # Values are URLs and file names; none of them is a template file to load.
+    template_ext: Sequence[str] = ()
+    template_fields_renderers = {"data": "json"}
+    operator_extra_links = (OrderDeskOrderLink(),)
+    ui_color = "#e8f1fb"
+
+    def __init__(
+        self,
+        *,
+        order_lookup_id: Any,
+        data: Any,
+        orderdesk_conn_id: str = OrderDeskHook.default_conn_name,
+        order_lookup_type: str = "source_id",
+        order_item_lookup_name: str | None = None,
+        order_item_lookup_value: Any = None,
+        skip_missing_orders: bool = False,
+        skip_empty_values: bool = True,
+        history_note: str | None = None,
+        dry_run: bool = False,
+        verify_writes: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.orderdesk_conn_id = orderdesk_conn_id
+        self.order_lookup_id = order_lookup_id
+        self.order_lookup_type = order_lookup_type
+        self.order_item_lookup_name = order_item_lookup_name
+        self.order_item_lookup_value = order_item_lookup_value
+        self.data = data
+        self.skip_missing_orders = _check_flag("skip_missing_orders", skip_missing_orders)
+        self.skip_empty_values = _check_flag("skip_empty_values", skip_empty_values)
+        self.history_note = history_note
+        # BaseOperator.dry_run is a method of its own (render templates only), so the flag is kept apart.
+        self.is_dry_run = _check_flag("dry_run", dry_run)
+        self.verify_writes = _check_flag("verify_writes", verify_writes)
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        request = ExportRequest.from_arguments(
+            order_lookup_id=self.order_lookup_id,
+            order_lookup_type=self.order_lookup_type,
+            order_item_lookup_name=self.order_item_lookup_name,
+            order_item_lookup_value=self.order_item_lookup_value,
+            data=self.data,
+            skip_empty_values=self.skip_empty_values,
+            history_note=self.history_note,
+            dry_run=self.is_dry_run,
+        )
+        hook = _connected_hook(self.orderdesk_conn_id)
+        if self.is_dry_run:
+            self.log.info("Dry run: nothing will be written to Order Desk")
+        try:
+            summary = run_export(hook, request, self.log, verify_writes=self.verify_writes)
+        except OrderDeskOrderNotFoundError as error:
+            if self.skip_missing_orders:
+                self.log.warning("%s; skipping, as skip_missing_orders is set", error)
+                raise AirflowSkipException(str(error)) from None
+            raise
+        if summary["orders"]:
+            context["ti"].xcom_push(key=ORDER_URL_XCOM_KEY, value=summary["orders"][0]["order_url"])
+        return summary
+
+
+class OrderDeskMoveOrderOperator(BaseOperator):
+    """
+    Move the orders a lookup finds to another Order Desk folder, such as "Prepared" once files are ready.
+
+    Orders already in the folder are left alone, because moving runs the folder's rules (e-mails,
+    fulfilment) again; the others are moved in one request. Returns which orders moved and which were
+    already there.
+
+    :param order_lookup_id: the shop's order number, or Order Desk's internal id (templated).
+    :param orderdesk_conn_id: the ``orderdesk`` connection.
+    :param order_lookup_type: ``source_id`` or ``order_id``, as for the export (templated).
+    :param destination_folder: the folder's name, which must exist in the store (templated).
+    :param destination_folder_id: the folder's id, instead of its name (templated).
+    :param skip_missing_orders: when no order matches, mark the task skipped instead of failing it.
+    """
+
+    template_fields: Sequence[str] = (
+        "order_lookup_id",
+        "order_lookup_type",
+        "destination_folder",
+        "destination_folder_id",
+    )
+    template_ext: Sequence[str] = ()
+    operator_extra_links = (OrderDeskOrderLink(),)
+    ui_color = "#e8f1fb"
+
+    def __init__(
+        self,
+        *,
+        order_lookup_id: Any,
+        orderdesk_conn_id: str = OrderDeskHook.default_conn_name,
+        order_lookup_type: str = "source_id",
+        destination_folder: str | None = "Prepared",
+        destination_folder_id: str | int | None = None,
+        skip_missing_orders: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.orderdesk_conn_id = orderdesk_conn_id
+        self.order_lookup_id = order_lookup_id
+        self.order_lookup_type = order_lookup_type
+        # An id, when given, is the more precise of the two and wins over the default name.
+        self.destination_folder = None if destination_folder_id is not None else destination_folder
+        self.destination_folder_id = destination_folder_id
+        self.skip_missing_orders = _check_flag("skip_missing_orders", skip_missing_orders)
+
+    def _folder(self, folders: dict[str, str]) -> tuple[str, str]:
+        """The destination as (id, name), checked against the store's folders."""
+        listed = ", ".join(f"{name} ({folder_id})" for folder_id, name in folders.items())
+        if self.destination_folder_id not in (None, ""):
+            wanted_id = id_text(self.destination_folder_id)
+            if wanted_id not in folders:
+                raise OrderDeskConfigurationError(
+                    "destination_folder_id",
+                    f"is {wanted_id!r}, which is not a folder of this store; it has {listed}",
+                )
+            return wanted_id, folders[wanted_id]
+        name = self.destination_folder
+        if not isinstance(name, str) or not name.strip():
+            raise OrderDeskConfigurationError(
+                "destination_folder",
+                f"is {name!r}; give a folder name (one of {listed}) or destination_folder_id",
+            )
+        check_text("destination_folder", name, limit=255)
+        by_name = {folder_name.strip().casefold(): folder_id for folder_id, folder_name in folders.items()}
+        folder_id = by_name.get(name.strip().casefold())
+        if folder_id is None:
+            raise OrderDeskConfigurationError(
+                "destination_folder", f"is {name!r}, which is not a folder of this store; it has {listed}"
+            )
+        return folder_id, folders[folder_id]
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        lookup = parse_order_lookup(self.order_lookup_id, self.order_lookup_type)
+        if self.destination_folder_id in (None, "") and not (
+            isinstance(self.destination_folder, str) and self.destination_folder.strip()
+        ):
+            raise OrderDeskConfigurationError(
+                "destination_folder",
+                "is empty; give a folder name such as 'Prepared' or destination_folder_id",
+            )
+        hook = _connected_hook(self.orderdesk_conn_id)
+        folder_id, folder_name = self._folder(hook.get_folders())
+
+        orders = hook.find_orders(lookup.value, lookup.kind)
+        if not orders:
+            message = f"No order in Order Desk has {lookup.describe()}"
+            if self.skip_missing_orders:
+                self.log.warning("%s; skipping, as skip_missing_orders is set", message)
+                raise AirflowSkipException(message)
+            raise OrderDeskOrderNotFoundError(message)
+
+        already = [order["id"] for order in orders if id_text(order.get("folder_id", "")) == folder_id]
+        to_move = [order["id"] for order in orders if order["id"] not in already]
+        for order_id in already:
+            self.log.info("Order %s is already in %s; not moving it", order_id, folder_name)
+        if to_move:
+            try:
+                hook.move_orders(to_move, folder_id=folder_id)
+            except OrderDeskNotFoundError as error:
+                raise OrderDeskConfigurationError(
+                    "destination_folder", f"Order Desk refused it: {error}"
+                ) from error
+            self.log.info("Moved order(s) %s to %s", ", ".join(to_move), folder_name)
+        context["ti"].xcom_push(key=ORDER_URL_XCOM_KEY, value=hook.order_url(orders[0]["id"]))
+        return {
+            "lookup": {"type": lookup.kind, "value": lookup.value},
+            "folder": {"id": folder_id, "name": folder_name},
+            "moved": to_move,
+            "already_there": already,
+        }
