@@ -4,7 +4,45 @@ from __future__ import annotations
 
 import os
 import tempfile
+from typing import TYPE_CHECKING
+
+import pytest
+
+from airflow_orderdesk import pacing
+from airflow_orderdesk.sandbox import SandboxServer, SandboxSettings
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 # Airflow reads its home when first imported, so this must happen before any test module imports it.
 os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="orderdesk-tests-airflow-")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+
+#: The settings every test starts from: Order Desk's defaults, but without metering, so that tests
+#: which do not test the rate limit can send as many requests as they like.
+BASE_SETTINGS = SandboxSettings(burst=0, refill_per_second=0.0, slow_seconds=0.3)
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[SandboxServer]:
+    """A sandbox served over real HTTP on a free port for the whole session."""
+    with SandboxServer(BASE_SETTINGS) as server:
+        yield server
+
+
+@pytest.fixture
+def sandbox(sandbox_server: SandboxServer) -> SandboxServer:
+    """The session's sandbox with base settings, demo data and an empty request log."""
+    changes = BASE_SETTINGS.to_dict()
+    del changes["db"]
+    sandbox_server.configure(**changes)
+    sandbox_server.reset(demo_data=True)
+    return sandbox_server
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limit_buckets() -> Iterator[None]:
+    """Each test starts with full client-side buckets, as a new worker process would."""
+    pacing._buckets.clear()
+    yield
+    pacing._buckets.clear()
