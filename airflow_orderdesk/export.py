@@ -14,6 +14,7 @@ lost. Whichever writer lost keys repairs them, so every key that every writer wr
 
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -147,6 +148,7 @@ class MetadataWriter:
     :param freshness: the oldest, in seconds, that the data a write is built on may be.
     :param max_rounds: how many times lost keys are written back before giving up.
     :param sleep: the function that waits; tests pass a fake one.
+    :param jitter: a source of random numbers in [0, 1) for spreading out repairs.
     """
 
     def __init__(
@@ -156,8 +158,9 @@ class MetadataWriter:
         *,
         verify: bool = True,
         freshness: float = 1.0,
-        max_rounds: int = 5,
+        max_rounds: int = 8,
         sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
     ) -> None:
         self.hook = hook
         self.log = log
@@ -165,6 +168,7 @@ class MetadataWriter:
         self.freshness = freshness
         self.max_rounds = max_rounds
         self._sleep = sleep
+        self._jitter = jitter
 
     def _put(self, order_id: str, write: _Write, data: Mapping[str, str]) -> float:
         """Merge ``data`` into the item and write it; return how long the write took."""
@@ -199,7 +203,15 @@ class MetadataWriter:
         """
         writes = {item["id"]: _Write(item=item, read_at=read_at) for item in items}
         pending: dict[str, Mapping[str, str]] = dict.fromkeys(writes, data)
-        for _round in range(self.max_rounds):
+        for round_number in range(self.max_rounds):
+            if round_number:
+                # Writers that lost keys in the same collision would repair in lockstep and collide
+                # again; a random pause spreads them out, and a read just before writing keeps each
+                # repair's window too short for another writer to slip in.
+                self._sleep(self._jitter() * self.freshness)
+                for item_id in pending:
+                    writes[item_id].item = self.hook.get_order_item(order_id, item_id)
+                    writes[item_id].read_at = time.monotonic()
             slowest = max(
                 (self._put(order_id, writes[item_id], keys) for item_id, keys in pending.items()), default=0.0
             )

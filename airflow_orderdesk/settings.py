@@ -167,7 +167,7 @@ def parse_connection(
         raise OrderDeskConfigurationError(
             "API Key (password)", "is empty; copy it from Store Settings > API in Order Desk"
         )
-    if api_key != api_key.strip() or not api_key.isprintable() or not api_key.isascii():
+    if any(ch.isspace() for ch in api_key) or not api_key.isprintable() or not api_key.isascii():
         raise OrderDeskConfigurationError(
             "API Key (password)",
             "holds white space or characters that cannot travel in an HTTP header; paste the key again",

@@ -397,7 +397,6 @@ class OrderDeskHook(HttpHook):
         :param order_id: the order's internal id.
         :param item: the item as read from Order Desk, including its ``id``.
         :param not_after: see :meth:`request`; lets a caller refuse to write data that has gone stale.
-        :param not_after: see :meth:`request`; lets a caller refuse to write data that has gone stale.
         :param changes: fields to change, such as ``metadata={...}``.
         :return: Order Desk's answer.
         """
@@ -423,6 +422,10 @@ class OrderDeskHook(HttpHook):
             raise OrderDeskConfigurationError("folder_id / folder_name", "give exactly one of the two")
         body: dict[str, Any] = {"order_id_list": [id_text(order_id) for order_id in order_ids]}
         if folder_id is not None:
+            if not id_text(folder_id).isdigit():
+                raise OrderDeskConfigurationError(
+                    "folder_id", f"is {folder_id!r}; expected a numeric folder id"
+                )
             body["destination_folder_id"] = int(id_text(folder_id))
         else:
             body["destination_folder_name"] = folder_name
