@@ -13,6 +13,7 @@ from airflow.providers.http.hooks.http import HttpHook
 from airflow.sdk.log import mask_secret
 
 from airflow_orderdesk import __version__
+from airflow_orderdesk.dates import added_within, search_window, store_zone
 from airflow_orderdesk.exceptions import (
     OrderDeskAPIError,
     OrderDeskConfigurationError,
@@ -30,6 +31,7 @@ from airflow_orderdesk.settings import CONNECT_TIMEOUT, ConnectionSettings, pars
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping
+    from datetime import datetime
 
     from airflow.sdk import Connection
 
@@ -179,6 +181,8 @@ class OrderDeskHook(HttpHook):
     # -- requests -----------------------------------------------------------------------------------
 
     def _wait_for_token(self, not_after: float | None) -> None:
+        if not_after is not None and time.monotonic() > not_after:
+            raise OrderDeskStaleReadError("the data this request was built on has already gone stale")
         while (wait := self.bucket.try_take()) > 0:
             if not_after is not None and time.monotonic() + wait > not_after:
                 raise OrderDeskStaleReadError(
@@ -374,6 +378,28 @@ class OrderDeskHook(HttpHook):
         if lookup_type == "source_id":
             return self.find_orders_by_source_id(lookup_value)
         raise OrderDeskConfigurationError("lookup_type", f"is {lookup_type!r}; use source_id or order_id")
+
+    def find_orders_added_between(
+        self, start: datetime, end: datetime, **filters: Any
+    ) -> list[dict[str, Any]]:
+        """
+        Every order added in ``[start, end)`` that matches the filters (such as ``folder_id``).
+
+        Order Desk reads search dates in the store's own time zone while ``date_added`` is UTC; this asks
+        in the store's time and keeps exactly the orders whose UTC ``date_added`` is in the interval.
+
+        :param start: the interval's start, time-zone aware.
+        :param end: the interval's end (excluded), time-zone aware.
+        """
+        zone = store_zone(self.get_store()["settings"].get("timezone"))
+        search_start, search_end = search_window(start, end, zone)
+        return [
+            order
+            for order in self.iter_orders(
+                search_start_date=search_start, search_end_date=search_end, **filters
+            )
+            if order.get("date_added") and added_within(order["date_added"], start, end)
+        ]
 
     def get_order_item(self, order_id: str | int, item_id: str | int) -> dict[str, Any]:
         """One item of an order."""
