@@ -116,8 +116,9 @@ def parse_item_lookup(name: Any, value: Any) -> ItemLookup:
 
     :raises OrderDeskConfigurationError: naming the argument and what would be valid.
     """
-    name_given = name is not None and name != ""
-    value_given = value is not None and value != ""
+    # White space alone is what a template renders from an empty value; it must not match blank items.
+    name_given = name is not None and not (isinstance(name, str) and not name.strip())
+    value_given = value is not None and not (isinstance(value, str) and not value.strip())
     if not name_given and not value_given:
         return ItemLookup()
     if not name_given:

@@ -1,8 +1,8 @@
 """
 ### Render and export, one interval at a time
 
-For each data interval (an hour by default; `ORDERDESK_EXPORT_CADENCE=daily` makes it a day), this DAG delivers print files for the orders a shop
-placed in that interval:
+For each data interval (an hour by default; `ORDERDESK_EXPORT_CADENCE=daily` makes it a day), this
+DAG delivers print files for the orders a shop placed in that interval:
 
 1. **find_items** asks Order Desk for the orders added in the interval that sit in the *New* folder
    (or already in *Prepared*, so that a re-run checks them again). Order Desk reads search dates in the
