@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -19,6 +20,20 @@ if TYPE_CHECKING:
 os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="orderdesk-tests-airflow-")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).parent / "dags")
+# dag.test() only runs DAGs of a configured bundle: the tests' own DAGs and the project's sample DAGs.
+os.environ["AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST"] = json.dumps(
+    [
+        {
+            "name": name,
+            "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
+            "kwargs": {"path": str(path)},
+        }
+        for name, path in (
+            ("test-dags", Path(__file__).parent / "dags"),
+            ("sample-dags", Path(__file__).parents[1] / "dags"),
+        )
+    ]
+)
 
 #: The settings every test starts from: Order Desk's defaults, but without metering, so that tests
 #: which do not test the rate limit can send as many requests as they like.
