@@ -437,12 +437,15 @@ class OrderDeskHook(HttpHook):
         *,
         folder_id: str | int | None = None,
         folder_name: str | None = None,
+        repeatable: bool = True,
     ) -> dict[str, Any]:
         """
         Move orders to a folder, given by id or by name (exactly one of the two).
 
         Moving runs the rules the shop attached to the folder, so callers should leave out orders that
-        are already there. A move is safe to repeat: moving an order where it already is changes nothing.
+        are already there. The move ends where it should however often it is sent, so by default it is
+        retried like a read; pass ``repeatable=False`` to check where the orders are before resending,
+        as :class:`~airflow_orderdesk.moving.OrderMover` does, so that no folder rule runs twice.
         """
         if (folder_id is None) == (folder_name is None):
             raise OrderDeskConfigurationError("folder_id / folder_name", "give exactly one of the two")
@@ -455,7 +458,7 @@ class OrderDeskHook(HttpHook):
             body["destination_folder_id"] = int(id_text(folder_id))
         else:
             body["destination_folder_name"] = folder_name
-        return self.request("POST", "move-orders", json=body, repeatable=True)
+        return self.request("POST", "move-orders", json=body, repeatable=repeatable)
 
     def add_order_history(self, order_id: str | int, note: str) -> dict[str, Any]:
         """Add a note to an order's history. Never sent twice; see the class's warning."""

@@ -9,7 +9,6 @@ from airflow.sdk.exceptions import AirflowNotFoundException, AirflowSkipExceptio
 
 from airflow_orderdesk.exceptions import (
     OrderDeskConfigurationError,
-    OrderDeskNotFoundError,
     OrderDeskOrderNotFoundError,
 )
 from airflow_orderdesk.export import ExportRequest, run_export
@@ -17,6 +16,7 @@ from airflow_orderdesk.hooks.orderdesk import OrderDeskHook
 from airflow_orderdesk.links.orderdesk import ORDER_URL_XCOM_KEY, OrderDeskOrderLink
 from airflow_orderdesk.lookup import parse_order_lookup
 from airflow_orderdesk.metadata import check_text
+from airflow_orderdesk.moving import OrderMover, claim_token
 from airflow_orderdesk.payloads import id_text
 
 if TYPE_CHECKING:
@@ -157,8 +157,10 @@ class OrderDeskMoveOrderOperator(BaseOperator):
     Move the orders a lookup finds to another Order Desk folder, such as "Prepared" once files are ready.
 
     Orders already in the folder are left alone, because moving runs the folder's rules (e-mails,
-    fulfilment) again; the others are moved in one request. Returns which orders moved and which were
-    already there.
+    fulfilment) again; the others are moved in one request. A move whose answer is lost is not resent
+    until the orders have been read again, and two tasks moving one order at once settle who moves it
+    through a claim in the order's history (see :mod:`airflow_orderdesk.moving`). Returns which orders
+    moved, which were already there, and which another task moved.
 
     :param order_lookup_id: the shop's order number, or Order Desk's internal id (templated).
     :param orderdesk_conn_id: the ``orderdesk`` connection.
@@ -166,6 +168,8 @@ class OrderDeskMoveOrderOperator(BaseOperator):
     :param destination_folder: the folder's name, which must exist in the store (templated).
     :param destination_folder_id: the folder's id, instead of its name (templated).
     :param skip_missing_orders: when no order matches, mark the task skipped instead of failing it.
+    :param claim_moves: settle two tasks moving the same order at once by a claim note in the order's
+        history, so that the folder's rules run once; costs one note and one request per order moved.
     """
 
     template_fields: Sequence[str] = (
@@ -187,12 +191,14 @@ class OrderDeskMoveOrderOperator(BaseOperator):
         destination_folder: str | None = "Prepared",
         destination_folder_id: str | int | None = None,
         skip_missing_orders: bool = False,
+        claim_moves: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.orderdesk_conn_id = orderdesk_conn_id
         self.order_lookup_id = order_lookup_id
         self.order_lookup_type = order_lookup_type
+        self.claim_moves = _check_flag("claim_moves", claim_moves)
         # An id, when given, is the more precise of the two and wins over the default name.
         self.destination_folder = None if destination_folder_id is not None else destination_folder
         self.destination_folder_id = destination_folder_id
@@ -244,22 +250,16 @@ class OrderDeskMoveOrderOperator(BaseOperator):
                 raise AirflowSkipException(message)
             raise OrderDeskOrderNotFoundError(message)
 
-        already = [order["id"] for order in orders if id_text(order.get("folder_id", "")) == folder_id]
-        to_move = [order["id"] for order in orders if order["id"] not in already]
-        for order_id in already:
-            self.log.info("Order %s is already in %s; not moving it", order_id, folder_name)
-        if to_move:
-            try:
-                hook.move_orders(to_move, folder_id=folder_id)
-            except OrderDeskNotFoundError as error:
-                raise OrderDeskConfigurationError(
-                    "destination_folder", f"Order Desk refused it: {error}"
-                ) from error
-            self.log.info("Moved order(s) %s to %s", ", ".join(to_move), folder_name)
-        context["ti"].xcom_push(key=ORDER_URL_XCOM_KEY, value=hook.order_url(orders[0]["id"]))
+        ti = context["ti"]
+        # Stable across the task's retries, so that a retry recognises its own earlier claim.
+        token = claim_token(f"{ti.dag_id}/{ti.task_id}/{ti.run_id}/{ti.map_index}")
+        mover = OrderMover(hook, self.log, claim=self.claim_moves)
+        outcome = mover.move(orders, folder_id, folder_name, token)
+        ti.xcom_push(key=ORDER_URL_XCOM_KEY, value=hook.order_url(orders[0]["id"]))
         return {
             "lookup": {"type": lookup.kind, "value": lookup.value},
             "folder": {"id": folder_id, "name": folder_name},
-            "moved": to_move,
-            "already_there": already,
+            "moved": outcome.moved,
+            "already_there": outcome.already_there,
+            "moved_by_other_task": outcome.moved_by_other,
         }

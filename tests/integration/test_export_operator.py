@@ -40,6 +40,8 @@ NON_ASCII = "Café Müller \N{EN DASH} 東京"
 class FakeTI:
     """The part of a task instance the operator uses: it records what is pushed to XCom."""
 
+    dag_id, task_id, run_id, map_index = "tests", "task", "manual__test", -1
+
     def __init__(self) -> None:
         self.xcom: dict[str, Any] = {}
 

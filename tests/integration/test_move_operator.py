@@ -22,6 +22,8 @@ NEW, PREPARED, CLOSED = 21654, 21655, 21656
 class FakeTI:
     """The part of a task instance the operator uses: it records what is pushed to XCom."""
 
+    dag_id, task_id, run_id, map_index = "tests", "task", "manual__test", -1
+
     def __init__(self) -> None:
         self.xcom: dict[str, Any] = {}
 
@@ -158,6 +160,7 @@ def test_the_result_says_what_moved_and_what_was_already_there(sandbox: SandboxS
         "folder": {"id": str(PREPARED), "name": "Prepared"},
         "moved": ["925086"],
         "already_there": [],
+        "moved_by_other_task": [],
     }
     assert json.loads(json.dumps(summary)) == summary
     assert ti.xcom == {"orderdesk_order_url": f"{sandbox.base_url}/orders/view/925086"}
