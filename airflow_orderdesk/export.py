@@ -50,6 +50,9 @@ class TaskLog(Protocol):
 
 __all__ = ["ExportRequest", "ItemOutcome", "MetadataWriter", "run_export"]
 
+#: How often a write may find its data stale and read again before the export gives up.
+_MOST_STALE_READS = 20
+
 #: The longest history note we send; Order Desk shows notes in a narrow column of the order page.
 MAX_HISTORY_NOTE_LENGTH = 1000
 
@@ -172,6 +175,7 @@ class MetadataWriter:
 
     def _put(self, order_id: str, write: _Write, data: Mapping[str, str]) -> float:
         """Merge ``data`` into the item and write it; return how long the write took."""
+        stale_reads = 0
         while True:
             change = merge_metadata(write.item.get("metadata") or {}, data)
             if change.is_noop:
@@ -185,6 +189,12 @@ class MetadataWriter:
                     order_id, write.item, metadata=change.metadata, not_after=write.read_at + self.freshness
                 )
             except OrderDeskStaleReadError:
+                stale_reads += 1
+                if stale_reads > _MOST_STALE_READS:
+                    raise OrderDeskStaleReadError(
+                        f"Order {order_id} item {write.item['id']}: the rate limit kept every write from "
+                        f"following its read within {self.freshness:g} s, {_MOST_STALE_READS} times"
+                    ) from None
                 self.log.info("Order %s item %s: reading again before writing", order_id, write.item["id"])
                 write.item = self.hook.get_order_item(order_id, write.item["id"])
                 write.read_at = time.monotonic()

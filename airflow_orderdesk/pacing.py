@@ -31,6 +31,10 @@ class LeakyBucket:
     ``burst`` tokens fit in the bucket; ``refill_per_second`` tokens flow back each second. A burst of 0
     or a refill of 0 switches metering off: every request is allowed at once.
 
+    The refill rate adapts the way TCP does: :meth:`slow_down` halves it when the server says we went
+    too fast (the connection's figures overstate what is left for us, say, because other workers share
+    the store), and :meth:`speed_up` wins it back a little at a time, never above the configured rate.
+
     :param burst: how many tokens the bucket holds when full.
     :param refill_per_second: how many tokens flow back each second.
     :param clock: a monotonic clock in seconds; tests pass a fake one.
@@ -47,6 +51,7 @@ class LeakyBucket:
             raise ValueError("burst and refill_per_second must be zero (no limit) or positive")
         self.burst = burst
         self.refill_per_second = refill_per_second
+        self.configured_refill_per_second = refill_per_second
         self._clock = clock
         self._tokens = float(burst)
         self._updated = clock()
@@ -100,6 +105,18 @@ class LeakyBucket:
             self._refill(self._clock())
             self._tokens = min(self._tokens, float(max(0, remaining)))
 
+    def slow_down(self) -> None:
+        """Halve the refill rate after a 429, down to a floor that still lets requests through."""
+        with self._lock:
+            floor = min(_SLOWEST_REFILL, self.configured_refill_per_second)
+            self.refill_per_second = max(floor, self.refill_per_second / 2)
+
+    def speed_up(self) -> None:
+        """Win back a hundredth of the configured rate after a success."""
+        with self._lock:
+            configured = self.configured_refill_per_second
+            self.refill_per_second = min(configured, self.refill_per_second + configured / 100)
+
     def drain(self, retry_after: float) -> None:
         """Empty the bucket so that the next token arrives no sooner than ``retry_after`` seconds."""
         if self.unlimited:
@@ -108,6 +125,9 @@ class LeakyBucket:
             self._refill(self._clock())
             self._tokens = min(self._tokens, 1.0 - max(0.0, retry_after) * self.refill_per_second)
 
+
+#: The slowest a bucket adapts down to, in requests per second.
+_SLOWEST_REFILL = 0.2
 
 _buckets: dict[tuple[str, str], LeakyBucket] = {}
 _buckets_lock = threading.Lock()
@@ -124,7 +144,10 @@ def bucket_for_store(api_url: str, store_id: str, burst: int, refill_per_second:
     key = (api_url.rstrip("/"), store_id)
     with _buckets_lock:
         bucket = _buckets.get(key)
-        if bucket is None or (bucket.burst, bucket.refill_per_second) != (burst, refill_per_second):
+        if bucket is None or (bucket.burst, bucket.configured_refill_per_second) != (
+            burst,
+            refill_per_second,
+        ):
             bucket = LeakyBucket(burst, refill_per_second)
             _buckets[key] = bucket
         return bucket

@@ -248,7 +248,9 @@ class OrderDeskHook(HttpHook):
 
             self._note_tokens_remaining(response)
             try:
-                return read_envelope(response.status_code, response.content, method=method, endpoint=endpoint)
+                envelope = read_envelope(
+                    response.status_code, response.content, method=method, endpoint=endpoint
+                )
             except OrderDeskRateLimitError as error:
                 # Order Desk refused the request before doing anything, so even a note may be resent.
                 retry_after = retry_after_seconds(response.headers)
@@ -257,6 +259,7 @@ class OrderDeskHook(HttpHook):
                     error.retry_after = retry_after
                     raise
                 rate_limit_waited += wait
+                self.bucket.slow_down()
                 self.bucket.drain(wait)
                 self.log.info("Order Desk's rate limit was reached; waiting %.1f s before trying again", wait)
                 self._sleep(wait)
@@ -265,6 +268,9 @@ class OrderDeskHook(HttpHook):
                     self._back_off(method, endpoint, attempt, f"HTTP {error.status}")
                     continue
                 raise
+            else:
+                self.bucket.speed_up()
+                return envelope
 
     def _back_off(self, method: str, endpoint: str, attempt: int, reason: str) -> None:
         delay = backoff_delay(attempt, rng=self._jitter)

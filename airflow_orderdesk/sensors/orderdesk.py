@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
-from airflow_orderdesk.exceptions import OrderDeskError
+from airflow_orderdesk.exceptions import (
+    OrderDeskError,
+    OrderDeskMalformedResponseError,
+    OrderDeskRateLimitError,
+    OrderDeskServerError,
+    OrderDeskTransportError,
+)
 from airflow_orderdesk.hooks.orderdesk import OrderDeskHook
 from airflow_orderdesk.lookup import parse_item_lookup, parse_order_lookup
 from airflow_orderdesk.operators.orderdesk import _connected_hook
@@ -19,6 +25,14 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 __all__ = ["OrderDeskOrderSensor"]
+
+#: Failures that say nothing about the order, only about Order Desk right now.
+TRANSIENT_ERRORS = (
+    OrderDeskServerError,
+    OrderDeskTransportError,
+    OrderDeskMalformedResponseError,
+    OrderDeskRateLimitError,
+)
 
 #: Every poke spends one request of the store's rate limit, shared with every other client of the
 #: store, so the sensor polls every two minutes unless told otherwise.
@@ -73,7 +87,13 @@ class OrderDeskOrderSensor(BaseSensorOperator):
         lookup = parse_order_lookup(self.order_lookup_id, self.order_lookup_type)
         item_lookup = parse_item_lookup(self.order_item_lookup_name, self.order_item_lookup_value)
         hook = _connected_hook(self.orderdesk_conn_id)
-        order_ids = find_order_ids(hook.find_orders(lookup.value, lookup.kind), item_lookup)
+        try:
+            orders = hook.find_orders(lookup.value, lookup.kind)
+        except TRANSIENT_ERRORS as error:
+            # The hook has already retried; an outage is a reason to look again later, not to fail.
+            self.log.warning("Looking for the order failed (%s); trying again at the next poke", error)
+            return PokeReturnValue(is_done=False)
+        order_ids = find_order_ids(orders, item_lookup)
         if not order_ids:
             self.log.info("No order with %s yet (%s)", lookup.describe(), item_lookup.describe())
         return PokeReturnValue(is_done=bool(order_ids), xcom_value=order_ids)
