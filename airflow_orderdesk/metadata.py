@@ -126,7 +126,9 @@ def parse_data(data: Any, *, lookup_name: str | None, skip_empty_values: bool) -
     result: dict[str, str] = {}
     for raw_key, raw_value in mapping.items():
         if not isinstance(raw_key, str):
-            raise OrderDeskConfigurationError("data", f"has a key {raw_key!r} that is not text")
+            raise OrderDeskConfigurationError(
+                "data", f"has a key {raw_key!r} that is not text; every metadata key must be text"
+            )
         if not raw_key.strip():
             raise OrderDeskConfigurationError("data", "has an empty key; every metadata key needs a name")
         if raw_key != raw_key.strip():

@@ -38,7 +38,7 @@ async def read_json_object(request: Request, *, required: bool = True) -> JSONDi
         return {}
     try:
         body = json.loads(raw)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nesting too deep to decode
         raise InvalidRequestError("Invalid JSON in request body") from exc
     if not isinstance(body, dict):
         raise InvalidRequestError("Request body must be a JSON object")

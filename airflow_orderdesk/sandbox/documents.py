@@ -23,6 +23,7 @@ __all__ = [
     "DATE_FORMAT",
     "DELIVERY_TYPES",
     "ITEM_FIELDS",
+    "MAX_ID",
     "JSONDict",
     "apply_item_fields",
     "apply_order_fields",
@@ -40,6 +41,9 @@ JSONDict = dict[str, Any]
 
 #: How Order Desk writes ``date_added`` and ``date_updated`` (always UTC).
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+#: The largest id the store can hold: SQLite integers are 64 bits, and a larger one would crash a query.
+MAX_ID = 2**63 - 1
 
 DELIVERY_TYPES: tuple[str, ...] = ("ship", "noship", "download", "future")
 
@@ -132,10 +136,13 @@ def parse_id(value: Any, what: str) -> int:
     :param value: the id from a body or a path.
     :param what: what the id names, for the error message.
     """
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return value
-    if isinstance(value, str) and value.strip().isdigit() and int(value) > 0:
-        return int(value)
+    number: Any = value
+    if isinstance(value, str):
+        text = value.strip()
+        # isdigit() also accepts digits such as "²" that int() refuses; 20 digits are past any id anyway.
+        number = int(text) if text.isascii() and text.isdigit() and len(text) < 20 else None
+    if isinstance(number, int) and not isinstance(number, bool) and 0 < number <= MAX_ID:
+        return number
     raise InvalidRequestError(f"Invalid {what}: {value!r}")
 
 

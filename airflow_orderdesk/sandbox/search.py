@@ -12,7 +12,7 @@ from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from airflow_orderdesk.sandbox.documents import format_utc
+from airflow_orderdesk.sandbox.documents import MAX_ID, format_utc
 from airflow_orderdesk.sandbox.errors import InvalidRequestError
 
 if TYPE_CHECKING:
@@ -88,9 +88,12 @@ def _whole_number(params: Mapping[str, str], name: str, default: int) -> int:
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        number = int(raw)
     except ValueError as exc:
         raise InvalidRequestError(f"{name} must be a whole number") from exc
+    if abs(number) > MAX_ID:
+        raise InvalidRequestError(f"{name} must not be above {MAX_ID}")
+    return number
 
 
 def _folder_ids(params: Mapping[str, str], folders: Mapping[int, str]) -> tuple[int, ...] | None:
@@ -99,7 +102,8 @@ def _folder_ids(params: Mapping[str, str], folders: Mapping[int, str]) -> tuple[
         wanted = set()
         for part in params["folder_id"].split(","):
             if part.strip():
-                if not part.strip().isdigit():
+                # isdigit() also accepts digits such as "²" that int() refuses.
+                if not (part.strip().isascii() and part.strip().isdigit() and len(part.strip()) < 19):
                     raise InvalidRequestError(f"Invalid folder_id: {part.strip()}")
                 wanted.add(int(part))
     if params.get("folder_name"):
