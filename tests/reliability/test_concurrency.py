@@ -5,19 +5,28 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tests.concurrency import run_movers, run_writers
+from tests.reliability.reporting import report
 
 if TYPE_CHECKING:
+    import pytest
+
     from airflow_orderdesk.sandbox import SandboxServer
 
 WRITERS, ROUNDS = 8, 20
 
 
-def test_eight_writers_for_twenty_rounds_lose_no_key(sandbox: SandboxServer) -> None:
+def test_eight_writers_for_twenty_rounds_lose_no_key(
+    sandbox: SandboxServer, pytestconfig: pytest.Config
+) -> None:
     sandbox.configure(item_put_mode="replace")
     metadata = run_writers(sandbox, writers=WRITERS, rounds=ROUNDS, verify=True, collide=False)
     final = {key: value for key, value in metadata.items() if key.startswith("writer")}
     lost = [f"writer{n}" for n in range(WRITERS) if final.get(f"writer{n}") != f"round{ROUNDS - 1}"]
-    print(f"\n{WRITERS} writers x {ROUNDS} rounds: {len(lost)} keys lost")
+    report(
+        pytestconfig,
+        "Concurrent writers",
+        [f"{WRITERS} writers x {ROUNDS} rounds, replace mode: {len(lost)} keys lost"],
+    )
     assert lost == []
     assert metadata["testIdField"] == "testId"
 

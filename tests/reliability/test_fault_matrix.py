@@ -21,6 +21,7 @@ from airflow_orderdesk.hooks.orderdesk import OrderDeskHook
 from airflow_orderdesk.operators.orderdesk import OrderDeskExportOperator, OrderDeskMoveOrderOperator
 from airflow_orderdesk.sandbox import SandboxServer, SandboxSettings
 from airflow_orderdesk.sensors.orderdesk import OrderDeskOrderSensor
+from tests.reliability.reporting import report
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -88,7 +89,8 @@ RESULTS: list[Measured] = []
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _print_the_matrix() -> Iterator[None]:
+def _report_the_matrix(pytestconfig: pytest.Config) -> Iterator[None]:
+    """After the module, print what it measured in pytest's own summary, where ``-s`` is not needed."""
     yield
     if not RESULTS:
         return
@@ -97,7 +99,7 @@ def _print_the_matrix() -> Iterator[None]:
         "task",
         "tries",
         "typed failures",
-        "faults injected",
+        "faults",
         "keys lost",
         "notes doubled",
         "moves doubled",
@@ -116,12 +118,17 @@ def _print_the_matrix() -> Iterator[None]:
         for r in RESULTS
     ]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    print("\nFault matrix")
-    for row in [header, *rows]:
-        print("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        for row in [header, *rows]
+    ]
     total = sum(r.faults_injected for r in RESULTS)
     lost = sum(r.keys_lost for r in RESULTS)
-    print(f"  {len(RESULTS)} runs, {total} faults injected and survived, {lost} keys lost")
+    doubled = sum(r.notes_doubled + r.moves_doubled for r in RESULTS)
+    lines.append(
+        f"{len(RESULTS)} runs, {total} faults injected and survived, {lost} keys lost, {doubled} doubled"
+    )
+    report(pytestconfig, "Fault matrix", lines)
 
 
 class TaskInstance:
