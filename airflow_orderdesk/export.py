@@ -134,20 +134,23 @@ class ItemOutcome:
 class _Write:
     """One item's write in progress: the item as last read, and what we wrote to it."""
 
+    order_id: str
     item: dict[str, Any]
     read_at: float
+    data: Mapping[str, str]
     written: dict[str, str] = field(default_factory=dict)
     previous: dict[str, Any] = field(default_factory=dict)
 
 
 class MetadataWriter:
     """
-    Writes metadata into the items of one order without losing keys that others write at the same time.
+    Writes metadata into order items without losing keys that others write at the same time.
 
     :param hook: the hook to write through.
     :param log: where to log one line per item.
-    :param verify: read the order back after writing and repair lost keys (see the module docstring).
-        Without it each item costs one request less, and a concurrent writer may remove our keys.
+    :param verify: read the orders back after writing and repair lost keys (see the module docstring).
+        Without it each order costs one request less, writes may be built on older data, and a
+        concurrent writer may remove our keys.
     :param freshness: the oldest, in seconds, that the data a write is built on may be.
     :param max_rounds: how many times lost keys are written back before giving up.
     :param sleep: the function that waits; tests pass a fake one.
@@ -173,7 +176,7 @@ class MetadataWriter:
         self._sleep = sleep
         self._jitter = jitter
 
-    def _put(self, order_id: str, write: _Write, data: Mapping[str, str]) -> float:
+    def _put(self, write: _Write, data: Mapping[str, str]) -> float:
         """Merge ``data`` into the item and write it; return how long the write took."""
         stale_reads = 0
         while True:
@@ -184,74 +187,101 @@ class MetadataWriter:
                 if key not in write.written:
                     write.previous[key] = (write.item.get("metadata") or {}).get(key)
             started = time.monotonic()
+            # Only a verified write promises not to undo another writer's keys, and only it needs fresh data.
+            not_after = write.read_at + self.freshness if self.verify else None
             try:
                 self.hook.update_order_item(
-                    order_id, write.item, metadata=change.metadata, not_after=write.read_at + self.freshness
+                    write.order_id, write.item, metadata=change.metadata, not_after=not_after
                 )
             except OrderDeskStaleReadError:
                 stale_reads += 1
                 if stale_reads > _MOST_STALE_READS:
                     raise OrderDeskStaleReadError(
-                        f"Order {order_id} item {write.item['id']}: the rate limit kept every write from "
-                        f"following its read within {self.freshness:g} s, {_MOST_STALE_READS} times"
+                        f"Order {write.order_id} item {write.item['id']}: the rate limit kept every write "
+                        f"from following its read within {self.freshness:g} s, {_MOST_STALE_READS} times"
                     ) from None
-                self.log.info("Order %s item %s: reading again before writing", order_id, write.item["id"])
-                write.item = self.hook.get_order_item(order_id, write.item["id"])
+                self.log.info(
+                    "Order %s item %s: reading again before writing", write.order_id, write.item["id"]
+                )
+                write.item = self.hook.get_order_item(write.order_id, write.item["id"])
                 write.read_at = time.monotonic()
                 continue
             write.written.update({key: data[key] for key in change.changed})
             return time.monotonic() - started
 
+    def _read_back_each(self, order_ids: list[str]) -> dict[str, dict[str, Any]]:
+        return {order_id: self.hook.get_order(order_id) for order_id in order_ids}
+
     def write(
         self, order_id: str, items: list[dict[str, Any]], data: Mapping[str, str], read_at: float
     ) -> None:
         """
-        Write ``data`` into each of ``items`` (as read at ``read_at``) and make sure it stays there.
+        Write ``data`` into each of ``items`` of one order (as read at ``read_at``) and make sure it stays.
 
         :raises OrderDeskLostUpdateError: when other writers kept overwriting our keys for
             ``max_rounds`` rounds.
         """
-        writes = {item["id"]: _Write(item=item, read_at=read_at) for item in items}
-        pending: dict[str, Mapping[str, str]] = dict.fromkeys(writes, data)
+        self.write_items([(order_id, item, data) for item in items], read_at)
+
+    def write_items(
+        self,
+        targets: list[tuple[str, dict[str, Any], Mapping[str, str]]],
+        read_at: float,
+        read_back: Callable[[list[str]], dict[str, dict[str, Any]]] | None = None,
+    ) -> None:
+        """
+        Write each ``(order id, item, data)`` target and make sure the data stays.
+
+        :param targets: the items as read at ``read_at``, each with the metadata to merge into it.
+        :param read_at: when the items were read (:func:`time.monotonic`).
+        :param read_back: reads the orders back for verification in as few requests as it can; by
+            default one read per order.
+        :raises OrderDeskLostUpdateError: when other writers kept overwriting our keys for
+            ``max_rounds`` rounds.
+        """
+        writes = [_Write(order_id, item, read_at, data) for order_id, item, data in targets]
+        pending: dict[int, Mapping[str, str]] = {index: write.data for index, write in enumerate(writes)}
+        read_back = read_back or self._read_back_each
         for round_number in range(self.max_rounds):
             if round_number:
                 # Writers that lost keys in the same collision would repair in lockstep and collide
                 # again; a random pause spreads them out, and a read just before writing keeps each
                 # repair's window too short for another writer to slip in.
                 self._sleep(self._jitter() * self.freshness)
-                for item_id in pending:
-                    writes[item_id].item = self.hook.get_order_item(order_id, item_id)
-                    writes[item_id].read_at = time.monotonic()
-            slowest = max(
-                (self._put(order_id, writes[item_id], keys) for item_id, keys in pending.items()), default=0.0
-            )
+                for index in pending:
+                    write = writes[index]
+                    write.item = self.hook.get_order_item(write.order_id, write.item["id"])
+                    write.read_at = time.monotonic()
+            slowest = max((self._put(writes[index], keys) for index, keys in pending.items()), default=0.0)
             if not self.verify:
                 return
             # A writer that read before our write may still be sending its own: it sends within
             # `freshness` of its read, and its write takes about as long as ours did.
             self._sleep(self.freshness + 2 * slowest)
-            order = self.hook.get_order(order_id)
+            orders = read_back(sorted({write.order_id for write in writes}))
             now = time.monotonic()
-            current = {item["id"]: item for item in order.get("order_items") or []}
             pending = {}
-            for item_id, write in writes.items():
-                if item_id not in current:
+            for index, write in enumerate(writes):
+                current = {
+                    item["id"]: item for item in (orders.get(write.order_id) or {}).get("order_items") or []
+                }
+                if write.item["id"] not in current:
                     raise OrderDeskError(
-                        f"Order {order_id} item {item_id} disappeared while it was being written"
+                        f"Order {write.order_id} item {write.item['id']} disappeared while being written"
                     )
-                write.item, write.read_at = current[item_id], now
+                write.item, write.read_at = current[write.item["id"]], now
                 # Only the lost keys are written again: a key another writer changed after us is theirs.
-                lost = self._lost_keys(order_id, write)
+                lost = self._lost_keys(write)
                 if lost:
-                    pending[item_id] = {key: write.written[key] for key in lost}
+                    pending[index] = {key: write.written[key] for key in lost}
             if not pending:
                 return
+        failed = ", ".join(f"order {writes[i].order_id} item {writes[i].item['id']}" for i in pending)
         raise OrderDeskLostUpdateError(
-            f"Order {order_id}: other writers kept overwriting items {', '.join(pending)}; "
-            f"gave up after {self.max_rounds} rounds"
+            f"Other writers kept overwriting {failed}; gave up after {self.max_rounds} rounds"
         )
 
-    def _lost_keys(self, order_id: str, write: _Write) -> list[str]:
+    def _lost_keys(self, write: _Write) -> list[str]:
         """Keys we wrote that an older write has since undone; a newer, different value is left alone."""
         metadata = write.item.get("metadata") or {}
         lost = []
@@ -264,14 +294,14 @@ class MetadataWriter:
             else:
                 self.log.warning(
                     "Order %s item %s: key %s was changed by another writer after us; keeping its value",
-                    order_id,
+                    write.order_id,
                     write.item["id"],
                     key,
                 )
         if lost:
             self.log.warning(
                 "Order %s item %s: a concurrent write removed %s; writing again",
-                order_id,
+                write.order_id,
                 write.item["id"],
                 ", ".join(lost),
             )
