@@ -35,7 +35,7 @@ from airflow_orderdesk.lookup import (
 from airflow_orderdesk.metadata import check_text, merge_metadata, parse_data
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
 
     from airflow_orderdesk.hooks.orderdesk import OrderDeskHook
 
@@ -225,7 +225,7 @@ class MetadataWriter:
 
     def write_items(
         self,
-        targets: list[tuple[str, dict[str, Any], Mapping[str, str]]],
+        targets: Sequence[tuple[str, dict[str, Any], Mapping[str, str]]],
         read_at: float,
         read_back: Callable[[list[str]], dict[str, dict[str, Any]]] | None = None,
     ) -> None:
@@ -365,7 +365,7 @@ def run_export(
 
         history_note = None
         if to_write and not request.dry_run and request.history_note:
-            history_note = _add_history_note(hook, order_id, request.history_note, log)
+            history_note = add_history_note(hook, order_id, request.history_note, log)
 
         totals["orders"] += 1
         totals["items"] += len(outcomes)
@@ -389,7 +389,7 @@ def run_export(
     }
 
 
-def _add_history_note(hook: OrderDeskHook, order_id: str, note: str, log: TaskLog) -> str:
+def add_history_note(hook: OrderDeskHook, order_id: str, note: str, log: TaskLog) -> str:
     """
     Add the note; a failure is reported, not raised.
 

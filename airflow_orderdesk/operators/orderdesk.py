@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowNotFoundException, AirflowSkipException
 
+from airflow_orderdesk.batch import BatchSearch, parse_entries, run_batch_export
 from airflow_orderdesk.exceptions import (
     OrderDeskConfigurationError,
     OrderDeskOrderNotFoundError,
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
     from airflow.sdk import Context
 
-__all__ = ["OrderDeskExportOperator", "OrderDeskMoveOrderOperator"]
+__all__ = ["OrderDeskBatchExportOperator", "OrderDeskExportOperator", "OrderDeskMoveOrderOperator"]
 
 
 def _check_flag(name: str, value: Any) -> bool:
@@ -150,6 +151,95 @@ class OrderDeskExportOperator(BaseOperator):
         if summary["orders"]:
             context["ti"].xcom_push(key=ORDER_URL_XCOM_KEY, value=summary["orders"][0]["order_url"])
         return summary
+
+
+class OrderDeskBatchExportOperator(BaseOperator):
+    """
+    Export many entries at once, spending as few of the store's requests as possible.
+
+    Each entry takes the single export's per-order arguments (``order_lookup_id``, ``order_lookup_type``,
+    ``order_item_lookup_name``, ``order_item_lookup_value``, ``data``). The orders are found with one
+    search over ``search_folders`` (and, with ``search_data_interval``, the run's data interval), paged
+    500 at a time and matched on the client; only entries not found that way are looked up alone. Items
+    that already hold their data are not written. A failing entry does not stop the others: the task
+    fails at the end, naming every failed entry, once all others are written. See
+    :mod:`airflow_orderdesk.batch`.
+
+    :param entries: the exports, a list of mappings (or its JSON text) (templated).
+    :param search_folders: folder names the entries' orders are in, such as ``["New"]`` (templated).
+    :param search_data_interval: also limit the search to orders added in the run's data interval.
+    :param orderdesk_conn_id: the ``orderdesk`` connection.
+    :param skip_missing_orders: an entry whose order is not found is skipped instead of failing.
+    :param skip_empty_values: leave out values that rendered to ``None`` or ``""``.
+    :param history_note: added once to each order that was written to (templated).
+    :param dry_run: find everything and report what would change; write nothing.
+    :param verify_writes: read the batch back (with the same search) and repair keys lost to concurrent
+        writers. Writes must then follow their reads within a second, so in a batch longer than the rate
+        limit allows for that, items are read again before writing: about two requests an item instead
+        of one. Switch it off where nothing else writes to these items at the same time.
+    """
+
+    template_fields: Sequence[str] = ("entries", "search_folders", "history_note")
+    template_ext: Sequence[str] = ()
+    template_fields_renderers = {"entries": "json"}
+    ui_color = "#e8f1fb"
+
+    def __init__(
+        self,
+        *,
+        entries: Any,
+        search_folders: Any = None,
+        search_data_interval: bool = False,
+        orderdesk_conn_id: str = OrderDeskHook.default_conn_name,
+        skip_missing_orders: bool = False,
+        skip_empty_values: bool = True,
+        history_note: str | None = None,
+        dry_run: bool = False,
+        verify_writes: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.orderdesk_conn_id = orderdesk_conn_id
+        self.entries = entries
+        self.search_folders = search_folders
+        self.search_data_interval = _check_flag("search_data_interval", search_data_interval)
+        self.skip_missing_orders = _check_flag("skip_missing_orders", skip_missing_orders)
+        self.skip_empty_values = _check_flag("skip_empty_values", skip_empty_values)
+        self.history_note = history_note
+        self.is_dry_run = _check_flag("dry_run", dry_run)
+        self.verify_writes = _check_flag("verify_writes", verify_writes)
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        entries = parse_entries(self.entries, skip_empty_values=self.skip_empty_values)
+        folders = self.search_folders
+        if isinstance(folders, str):
+            folders = [name.strip() for name in folders.split(",") if name.strip()]
+        if folders is not None and not (
+            isinstance(folders, (list, tuple)) and all(isinstance(name, str) for name in folders)
+        ):
+            raise OrderDeskConfigurationError(
+                "search_folders", f"is {folders!r}; expected a list of folder names"
+            )
+        added_between = None
+        if self.search_data_interval:
+            start, end = context.get("data_interval_start"), context.get("data_interval_end")
+            if start is None or end is None:
+                raise OrderDeskConfigurationError(
+                    "search_data_interval",
+                    "is set, but this run has no data interval; give search_folders only",
+                )
+            added_between = (start, end)
+        hook = _connected_hook(self.orderdesk_conn_id)
+        return run_batch_export(
+            hook,
+            entries,
+            self.log,
+            search=BatchSearch(list(folders or []), added_between),
+            skip_missing_orders=self.skip_missing_orders,
+            dry_run=self.is_dry_run,
+            verify_writes=self.verify_writes,
+            history_note=self.history_note,
+        )
 
 
 class OrderDeskMoveOrderOperator(BaseOperator):
