@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_orderdesk.exceptions import (
@@ -104,7 +104,8 @@ def parse_entries(entries: Any, *, skip_empty_values: bool) -> list[ExportReques
                 raise OrderDeskConfigurationError(
                     "entries", "is text that is not a JSON list of entries"
                 ) from None
-    if not isinstance(entries, (list, tuple)):
+    # Sequence, not list: the outputs of a mapped upstream task arrive as a lazy sequence.
+    if isinstance(entries, (str, bytes)) or not isinstance(entries, Sequence):
         raise OrderDeskConfigurationError(
             "entries",
             f"is a {type(entries).__name__}; expected a list of mappings with order_lookup_id and data",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
@@ -213,7 +214,16 @@ class OrderDeskBatchExportOperator(BaseOperator):
         entries = parse_entries(self.entries, skip_empty_values=self.skip_empty_values)
         folders = self.search_folders
         if isinstance(folders, str):
-            folders = [name.strip() for name in folders.split(",") if name.strip()]
+            # Non-native templating renders a list param as its repr; plain text is a comma list.
+            text = folders.strip()
+            try:
+                folders = ast.literal_eval(text) if text.startswith(("[", "(")) else text.split(",")
+            except (ValueError, SyntaxError):
+                raise OrderDeskConfigurationError(
+                    "search_folders", f"is {text!r}; expected a list of folder names"
+                ) from None
+            if isinstance(folders, (list, tuple)):
+                folders = [name.strip() for name in folders if isinstance(name, str) and name.strip()]
         if folders is not None and not (
             isinstance(folders, (list, tuple)) and all(isinstance(name, str) for name in folders)
         ):

@@ -157,3 +157,26 @@ def test_export_on_render_writes_the_item_named_in_the_runs_conf(
     assert put["body"]["metadata"]["testIdField"] == "stickers-a17b"
     assert put["body"]["metadata"]["hiResUrl"] == "https://renders.example.test/a17b/print.pdf"
     assert "previewUrl" not in put["body"]["metadata"]
+
+
+@pytest.mark.usefixtures("orderdesk_conn_id")
+def test_render_and_export_switches_to_one_batch_export_above_the_threshold(
+    sample_dags: dict[str, DAG], sandbox: SandboxServer
+) -> None:
+    inside, _outside = _seed_hour(sandbox)
+    dag = sample_dags["orderdesk_render_and_export"]
+
+    run = dag.test(logical_date=HOUR + timedelta(hours=1), run_conf={"batch_threshold": 0})
+    assert run.state == "success"
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert states["export_batch"] == "success"
+    assert states["export"] == "skipped"
+    for order_id in inside:
+        order = sandbox.sandbox.state.get_order(order_id)
+        assert int(order["folder_id"]) == PREPARED
+        assert order["order_items"][0]["metadata"]["hiResUrl"].endswith("/print.pdf")
+    # The batch found both orders with its search: none was looked up on its own before writing.
+    puts = sandbox.requests(method="PUT")
+    assert len(puts) == 2
+    first_put = min(r["seq"] for r in puts)
+    assert not [r for r in sandbox.requests(method="GET", path_prefix="/orders/") if r["seq"] < first_put]

@@ -485,7 +485,7 @@ def test_render_and_export_run_keeps_the_key_out_of_logs_xcom_rendered_fields_an
         f"{task_id}[{index}]" for task_id in ("render", "export", "move_to_prepared") for index in (0, 1)
     ]
     assert sorted(_rendered_fields(run.dag_id, run.run_id)) == sorted(
-        ["find_items[-1]", "orders_of[-1]", *mapped]
+        ["find_items[-1]", "orders_of[-1]", "choose_export[-1]", *mapped]
     )
     places = {**logs.places(), **_run_places(run.dag_id, run.run_id)}
     # The captures saw the run: the task's print, the operators' logs, the hook's and urllib3's DEBUG lines.
