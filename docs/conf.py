@@ -11,7 +11,7 @@ from pathlib import Path
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="orderdesk-docs-airflow-"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from airflow_orderdesk import __version__  # noqa: E402
+from airflow_orderdesk import __version__
 
 project = "airflow-provider-orderdesk"
 author = "The airflow-provider-orderdesk maintainers"
