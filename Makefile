@@ -10,7 +10,7 @@ export AIRFLOW_HOME ?= $(CURDIR)/.airflow
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 export AIRFLOW__CORE__UNIT_TEST_MODE ?= False
 
-.PHONY: install demo test lint format sandbox clean
+.PHONY: install demo test lint format sandbox airflow reliability clean
 
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,8 +36,16 @@ format: $(INSTALLED)
 test: lint
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The figures of docs/reliability.md: fault matrix, concurrency, bad input, secrets.
+reliability: $(INSTALLED)
+	$(BIN)/python -m pytest tests/reliability -q -p no:cacheprovider
+
 sandbox: $(INSTALLED)
 	$(BIN)/orderdesk-sandbox
+
+# Airflow standalone in .airflow/ with the sample DAGs, wired to a sandbox on 127.0.0.1:8765; Ctrl-C stops both.
+airflow: $(INSTALLED)
+	$(BIN)/python scripts/local_airflow.py
 
 clean:
 	rm -rf $(VENV) .airflow .demo .mypy_cache .ruff_cache .pytest_cache
