@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.reliability.reporting import print_reports
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -42,3 +44,8 @@ def make_connection(sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> 
         return conn_id
 
     return make
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Show the figures the reliability tests measured (see ``reporting.py``)."""
+    print_reports(terminalreporter)
