@@ -6,7 +6,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -14,7 +14,7 @@ from airflow_orderdesk import pacing
 from airflow_orderdesk.sandbox import SandboxServer, SandboxSettings
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
 # Airflow reads its home when first imported, so this must happen before any test module imports it.
 os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="orderdesk-tests-airflow-")
@@ -63,3 +63,41 @@ def _fresh_rate_limit_buckets() -> Iterator[None]:
     pacing._buckets.clear()
     yield
     pacing._buckets.clear()
+
+
+#: A client-side bucket so large that the hook never waits; these tests are not about pacing.
+UNMETERED = {"rate_limit_burst": 100000, "rate_limit_per_second": 100000}
+
+
+@pytest.fixture
+def make_connection(sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
+    """
+    Define an ``orderdesk`` connection to the freshly reset sandbox and return its id.
+
+    Keyword arguments replace the connection's fields (``host``, ``login``, ``password``, ``extra``); a
+    text field may say ``{sandbox}`` where the sandbox's ``host:port`` belongs.
+    """
+    address = sandbox.base_url.removeprefix("http://")
+    counter = iter(range(1000))
+
+    def make(conn_id: str | None = None, **fields: Any) -> str:
+        conn_id = conn_id or f"orderdesk_sandbox_{next(counter)}"
+        connection = {
+            "conn_type": "orderdesk",
+            "host": sandbox.api_url,
+            "login": sandbox.store_id,
+            "password": sandbox.api_key,
+            "extra": UNMETERED,
+        }
+        for name, value in fields.items():
+            connection[name] = value.replace("{sandbox}", address) if isinstance(value, str) else value
+        monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(connection))
+        return conn_id
+
+    return make
+
+
+@pytest.fixture
+def orderdesk_conn_id(make_connection: Callable[..., str]) -> str:
+    """The id of a working connection to the freshly reset sandbox."""
+    return make_connection("orderdesk_default")

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.airflow_dags import TEST_DAGS, parse_dags
 from tests.dags.orderdesk_test_dags import PREVIEW_URL, PRINT_URL
 
 if TYPE_CHECKING:
@@ -19,21 +16,11 @@ if TYPE_CHECKING:
 
     from airflow_orderdesk.sandbox import SandboxServer
 
-DAGS_FOLDER = Path(__file__).parents[1] / "dags"
-
 
 @pytest.fixture(scope="session")
 def dags() -> dict[str, DAG]:
     """The test DAGs, parsed by Airflow's DagBag against a freshly migrated metadata database."""
-    airflow = Path(sys.executable).with_name("airflow")
-    subprocess.run(
-        [str(airflow), "db", "migrate"], check=True, capture_output=True, timeout=180, env=os.environ
-    )
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(str(DAGS_FOLDER))
-    assert not bag.import_errors
-    return dict(bag.dags)
+    return parse_dags(TEST_DAGS)
 
 
 def _xcom(dag_id: str, task_id: str, key: str = "return_value") -> Any:

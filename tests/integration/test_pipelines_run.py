@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.airflow_dags import parse_dags
 from tests.dags.orderdesk_pipeline_dags import PRINT_URL
 
 if TYPE_CHECKING:
@@ -27,15 +25,7 @@ PROJECT = {"project": {"orderId": "1001"}}
 @pytest.fixture(scope="module")
 def dags() -> dict[str, DAG]:
     """The pipeline DAGs, parsed by Airflow's DagBag against a freshly migrated metadata database."""
-    airflow = Path(sys.executable).with_name("airflow")
-    subprocess.run(
-        [str(airflow), "db", "migrate"], check=True, capture_output=True, timeout=180, env=os.environ
-    )
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(str(DAG_FILE))
-    assert not bag.import_errors
-    return dict(bag.dags)
+    return parse_dags(DAG_FILE)
 
 
 def _order(sandbox: SandboxServer) -> dict[str, Any]:

@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.airflow_dags import SAMPLE_DAGS, parse_dags
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
     from airflow.sdk import DAG
 
     from airflow_orderdesk.sandbox import SandboxServer
 
-SAMPLE_DAGS = Path(__file__).parents[2] / "dags"
 NEW, PREPARED = 21654, 21655
 HOUR = datetime(2026, 11, 30, 14, tzinfo=UTC)
 
@@ -32,24 +30,9 @@ def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def sample_dags(artifacts: Path) -> Iterator[dict[str, DAG]]:
     """The sample DAGs as Airflow parses them, with every network connection refused while parsing."""
-    subprocess.run(
-        [str(Path(sys.executable).with_name("airflow")), "db", "migrate"],
-        check=True,
-        capture_output=True,
-        timeout=180,
-        env=os.environ,
-    )
+    # The render DAG reads where to write from the environment when it is parsed, and again in its tasks.
     os.environ["ORDERDESK_ARTIFACT_BASE"] = artifacts.as_uri()
-    from airflow.dag_processing.dagbag import DagBag
-
-    def refuse(*args: Any, **kwargs: Any) -> None:
-        raise AssertionError(f"a DAG file opened a network connection while being parsed: {args}")
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(socket.socket, "connect", refuse)
-        bag = DagBag(str(SAMPLE_DAGS))
-    assert bag.import_errors == {}
-    yield dict(bag.dags)
+    yield parse_dags(SAMPLE_DAGS, refuse_network=True)
     del os.environ["ORDERDESK_ARTIFACT_BASE"]
 
 

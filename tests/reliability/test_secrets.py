@@ -46,7 +46,6 @@ import importlib
 import json
 import logging
 import os
-import subprocess
 import sys
 import time
 import traceback
@@ -57,6 +56,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 import structlog
+
+from tests.airflow_dags import SAMPLE_DAGS, parse_dags
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, MutableMapping
@@ -70,7 +71,6 @@ if TYPE_CHECKING:
 SECRET = "odk-SECRET-7f3a9c21e4b8"
 CONN_ID = "orderdesk_default"
 CONN_ENV = f"AIRFLOW_CONN_{CONN_ID.upper()}"
-SAMPLE_DAGS = Path(__file__).parents[2] / "dags"
 NEW_FOLDER = 21654
 #: A client-side bucket so large that the hook never waits; these tests are not about pacing.
 UNMETERED = {"rate_limit_burst": 100000, "rate_limit_per_second": 100000}
@@ -395,20 +395,9 @@ def _assert_connection_came_from(source: Source, link_urls: list[str]) -> None:
 @pytest.fixture(scope="module")
 def sample_dags(tmp_path_factory: pytest.TempPathFactory) -> dict[str, DAG]:
     """The sample DAGs as Airflow parses them, on a migrated metadata database."""
-    subprocess.run(
-        [str(Path(sys.executable).with_name("airflow")), "db", "migrate"],
-        check=True,
-        capture_output=True,
-        timeout=180,
-        env=os.environ,
+    return parse_dags(
+        SAMPLE_DAGS, env={"ORDERDESK_ARTIFACT_BASE": tmp_path_factory.mktemp("artifacts").as_uri()}
     )
-    from airflow.dag_processing.dagbag import DagBag
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("ORDERDESK_ARTIFACT_BASE", tmp_path_factory.mktemp("artifacts").as_uri())
-        bag = DagBag(str(SAMPLE_DAGS))
-    assert bag.import_errors == {}
-    return dict(bag.dags)
 
 
 def _seed_hour(sandbox: SandboxServer, hour: datetime) -> list[int]:
