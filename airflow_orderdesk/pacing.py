@@ -96,14 +96,18 @@ class LeakyBucket:
         Correct the bucket by what the server says is left.
 
         Other clients of the same store (other workers, other tools) spend from the same server-side
-        bucket, so the server's figure can only make us slower, never faster: we keep the smaller of the
-        two.
+        bucket, so the server's figure never adds tokens: we keep the smaller of the two. A server bucket
+        at least half full, though, means nobody is drawing on it faster than it refills, so a rate
+        lowered by :meth:`slow_down` returns to the configured one at once rather than a hundredth per
+        success; otherwise the last worker still running would leave the store's bucket half idle.
         """
         if self.unlimited:
             return
         with self._lock:
             self._refill(self._clock())
             self._tokens = min(self._tokens, float(max(0, remaining)))
+            if remaining >= self.burst / 2:
+                self.refill_per_second = self.configured_refill_per_second
 
     def slow_down(self) -> None:
         """Halve the refill rate after a 429, down to a floor that still lets requests through."""

@@ -250,3 +250,14 @@ def test_backoff_waits_a_random_share_of_the_ceiling(share: float, expected: flo
 
 def test_backoff_without_an_rng_stays_within_the_ceiling() -> None:
     assert all(0.0 <= backoff_delay(3) <= 2.0 for _ in range(200))
+
+
+def test_a_half_full_server_bucket_restores_a_rate_lowered_by_429s_at_once() -> None:
+    bucket = LeakyBucket(20, 3.0)
+    bucket.slow_down()
+    bucket.slow_down()
+    assert bucket.refill_per_second == 0.75
+    bucket.observe_remaining(9)  # less than half the burst: others may still be drawing on it
+    assert bucket.refill_per_second == 0.75
+    bucket.observe_remaining(10)
+    assert bucket.refill_per_second == 3.0
