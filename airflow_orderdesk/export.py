@@ -203,6 +203,9 @@ class MetadataWriter:
                 self.log.info(
                     "Order %s item %s: reading again before writing", write.order_id, write.item["id"]
                 )
+                # The read and its write must both go out within `freshness`: wait until the bucket holds
+                # two tokens, or a slow bucket would spend every read on a write that cannot follow it.
+                self._sleep(self.hook.bucket.seconds_until(2))
                 write.item = self.hook.get_order_item(write.order_id, write.item["id"])
                 write.read_at = time.monotonic()
                 continue

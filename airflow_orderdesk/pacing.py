@@ -83,6 +83,15 @@ class LeakyBucket:
                 return 0.0
             return (1.0 - self._tokens) / self.refill_per_second
 
+    def seconds_until(self, tokens: float) -> float:
+        """How long until the bucket holds ``tokens`` (at most a full bucket), at the current rate."""
+        if self.unlimited:
+            return 0.0
+        with self._lock:
+            self._refill(self._clock())
+            wanted = min(float(tokens), float(self.burst))
+            return max(0.0, (wanted - self._tokens) / self.refill_per_second)
+
     def remaining(self) -> int:
         """The whole tokens left now."""
         if self.unlimited:

@@ -261,3 +261,15 @@ def test_a_half_full_server_bucket_restores_a_rate_lowered_by_429s_at_once() -> 
     assert bucket.refill_per_second == 0.75
     bucket.observe_remaining(10)
     assert bucket.refill_per_second == 3.0
+
+
+def test_seconds_until_counts_the_wait_for_several_tokens_up_to_a_full_bucket() -> None:
+    now = [0.0]
+    bucket = LeakyBucket(2, 1.0, clock=lambda: now[0])
+    assert bucket.try_take() == 0.0
+    assert bucket.try_take() == 0.0
+    assert bucket.seconds_until(2) == pytest.approx(2.0)
+    assert bucket.seconds_until(5) == pytest.approx(2.0)  # never more than a full bucket
+    now[0] = 1.5
+    assert bucket.seconds_until(2) == pytest.approx(0.5)
+    assert LeakyBucket(0, 0).seconds_until(2) == 0.0
