@@ -486,7 +486,14 @@ class AirflowClient:
         attempt = 0
         while True:
             attempt += 1
-            response = self.session.request(method, f"{self.api_url}/api/v2{path}", **kwargs)
+            try:
+                response = self.session.request(method, f"{self.api_url}/api/v2{path}", **kwargs)
+            except requests.Timeout:
+                # A read waiting on SQLite's lock can outlast the timeout; reading again is harmless.
+                if method.upper() != "GET" or attempt > self.retries:
+                    raise
+                time.sleep(0.5 * attempt)
+                continue
             if response.ok:
                 return response.json() if response.content else None
             lost_the_lock = response.status_code == 503 or (
