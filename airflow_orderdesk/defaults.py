@@ -10,11 +10,15 @@ __all__ = [
     "CONNECT_TIMEOUT",
     "DEFAULT_API_URL",
     "DEFAULT_BURST",
+    "DEFAULT_CONN_ID",
     "DEFAULT_ORDER_PAGE_URL",
     "DEFAULT_REFILL_PER_SECOND",
     "DEFAULT_TIMEOUT",
     "EXTRA_FIELDS",
 ]
+
+#: The connection the hook, the operators and the sensor use unless told otherwise.
+DEFAULT_CONN_ID = "orderdesk_default"
 
 #: Order Desk's own API, used when the connection leaves the host empty.
 DEFAULT_API_URL = "https://app.orderdesk.me/api/v2"

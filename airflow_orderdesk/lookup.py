@@ -20,6 +20,7 @@ __all__ = [
     "LOOKUP_TYPES",
     "ItemLookup",
     "OrderLookup",
+    "find_order_ids",
     "match_items",
     "parse_item_lookup",
     "parse_order_lookup",
@@ -190,3 +191,13 @@ def match_items(orders: Iterable[Mapping[str, Any]], lookup: ItemLookup) -> list
     raise OrderDeskItemNotFoundError(
         f"No item of order(s) {order_ids} has metadata {lookup.name!r} = {lookup.value!r}; {found}"
     )
+
+
+def find_order_ids(orders: list[dict[str, Any]], item_lookup: ItemLookup) -> list[str]:
+    """The ids of the orders that satisfy the sensor: any order, or one with a matching item."""
+    if item_lookup.name is None:
+        return [id_text(order["id"]) for order in orders]
+    try:
+        return sorted({order_id for order_id, _item in match_items(orders, item_lookup)})
+    except OrderDeskItemNotFoundError:
+        return []

@@ -99,10 +99,10 @@ def move_once(connection: str, mover: int, claim: bool, together: Barrier, resul
     until every mover has looked, so that all of them decide to move.
     """
     os.environ["AIRFLOW_CONN_ORDERDESK_DEFAULT"] = connection
-    from airflow_orderdesk.hooks.orderdesk import OrderDeskHook
+    from airflow_orderdesk.hooks import orderdesk as hooks
     from airflow_orderdesk.operators import orderdesk
 
-    class SimultaneousHook(OrderDeskHook):
+    class SimultaneousHook(hooks.OrderDeskHook):
         def add_order_history(self, order_id: str | int, note: str) -> dict[str, Any]:
             together.wait(timeout=60)
             return super().add_order_history(order_id, note)
@@ -112,8 +112,9 @@ def move_once(connection: str, mover: int, claim: bool, together: Barrier, resul
                 together.wait(timeout=60)
             return super().move_orders(*args, **kwargs)
 
-    # The operator makes its hook from this name; the claim must wait until both movers have looked.
-    orderdesk.OrderDeskHook = SimultaneousHook  # type: ignore[misc]
+    # connected_hook() makes the operator's hook from this name; the claim must wait until both movers
+    # have looked.
+    hooks.OrderDeskHook = SimultaneousHook  # type: ignore[misc]
 
     class TaskInstance:
         dag_id, task_id, run_id, map_index = "moves", f"mover{mover}", "manual__concurrent", -1

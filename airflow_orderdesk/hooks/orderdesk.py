@@ -10,10 +10,12 @@ from urllib.parse import quote
 
 import requests
 from airflow.providers.http.hooks.http import HttpHook
+from airflow.sdk.exceptions import AirflowNotFoundException
 from airflow.sdk.log import mask_secret
 
 from airflow_orderdesk import __version__
 from airflow_orderdesk.dates import added_within, search_window, store_zone
+from airflow_orderdesk.defaults import DEFAULT_CONN_ID
 from airflow_orderdesk.exceptions import (
     OrderDeskAPIError,
     OrderDeskConfigurationError,
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
 
     from airflow.sdk import Connection
 
-__all__ = ["OrderDeskHook"]
+__all__ = ["OrderDeskHook", "connected_hook"]
 
 #: Order Desk's largest page of orders; fewer, larger pages spend less of the rate limit.
 SEARCH_PAGE_SIZE = 500
@@ -87,7 +89,7 @@ class OrderDeskHook(HttpHook):
     """
 
     conn_name_attr = "orderdesk_conn_id"
-    default_conn_name = "orderdesk_default"
+    default_conn_name = DEFAULT_CONN_ID
     conn_type = "orderdesk"
     hook_name = "Order Desk"
 
@@ -471,3 +473,25 @@ class OrderDeskHook(HttpHook):
         return self.request(
             "POST", f"orders/{_path(order_id)}/order-history", json={"note": note}, repeatable=False
         )
+
+
+def connected_hook(orderdesk_conn_id: str = DEFAULT_CONN_ID) -> OrderDeskHook:
+    """
+    A hook whose connection has already been read and checked.
+
+    Operators call this before their first request, so that a missing or malformed connection fails
+    the task with a message that names ``orderdesk_conn_id`` rather than halfway through the work.
+
+    :raises OrderDeskConfigurationError: when the connection does not exist or does not hold what an
+        ``orderdesk`` connection must.
+    """
+    hook = OrderDeskHook(orderdesk_conn_id)
+    try:
+        hook.settings  # noqa: B018 -- reading the settings is the check
+    except AirflowNotFoundException:
+        raise OrderDeskConfigurationError(
+            "orderdesk_conn_id",
+            f"no connection {orderdesk_conn_id!r} is defined; create one of type 'orderdesk' with the "
+            "store id as login and the API key as password",
+        ) from None
+    return hook

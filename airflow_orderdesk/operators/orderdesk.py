@@ -6,15 +6,15 @@ import ast
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowNotFoundException, AirflowSkipException
+from airflow.sdk.exceptions import AirflowSkipException
 
 from airflow_orderdesk.batch import BatchSearch, parse_entries, run_batch_export
+from airflow_orderdesk.defaults import DEFAULT_CONN_ID
 from airflow_orderdesk.exceptions import (
     OrderDeskConfigurationError,
     OrderDeskOrderNotFoundError,
 )
 from airflow_orderdesk.export import ExportRequest, run_export
-from airflow_orderdesk.hooks.orderdesk import OrderDeskHook
 from airflow_orderdesk.links.orderdesk import ORDER_URL_XCOM_KEY, OrderDeskOrderLink
 from airflow_orderdesk.lookup import parse_order_lookup
 from airflow_orderdesk.metadata import check_text
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from airflow.sdk import Context
+
+    from airflow_orderdesk.hooks.orderdesk import OrderDeskHook
 
 __all__ = ["OrderDeskBatchExportOperator", "OrderDeskExportOperator", "OrderDeskMoveOrderOperator"]
 
@@ -37,17 +39,11 @@ def _check_flag(name: str, value: Any) -> bool:
 
 
 def _connected_hook(orderdesk_conn_id: str) -> OrderDeskHook:
-    """A hook whose connection has been read and checked, so that a bad one fails before any request."""
-    hook = OrderDeskHook(orderdesk_conn_id)
-    try:
-        hook.settings  # noqa: B018 -- reading the settings is the check
-    except AirflowNotFoundException:
-        raise OrderDeskConfigurationError(
-            "orderdesk_conn_id",
-            f"no connection {orderdesk_conn_id!r} is defined; create one of type 'orderdesk' with the "
-            "store id as login and the API key as password",
-        ) from None
-    return hook
+    # Imported only when a task runs: the hook brings the HTTP provider, requests and aiohttp with it,
+    # and the scheduler and the DAG processor parse DAG files that import this module all day long.
+    from airflow_orderdesk.hooks.orderdesk import connected_hook
+
+    return connected_hook(orderdesk_conn_id)
 
 
 class OrderDeskExportOperator(BaseOperator):
@@ -103,7 +99,7 @@ class OrderDeskExportOperator(BaseOperator):
         *,
         order_lookup_id: Any,
         data: Any,
-        orderdesk_conn_id: str = OrderDeskHook.default_conn_name,
+        orderdesk_conn_id: str = DEFAULT_CONN_ID,
         order_lookup_type: str = "source_id",
         order_item_lookup_name: str | None = None,
         order_item_lookup_value: Any = None,
@@ -191,7 +187,7 @@ class OrderDeskBatchExportOperator(BaseOperator):
         entries: Any,
         search_folders: Any = None,
         search_data_interval: bool = False,
-        orderdesk_conn_id: str = OrderDeskHook.default_conn_name,
+        orderdesk_conn_id: str = DEFAULT_CONN_ID,
         skip_missing_orders: bool = False,
         skip_empty_values: bool = True,
         history_note: str | None = None,
@@ -286,7 +282,7 @@ class OrderDeskMoveOrderOperator(BaseOperator):
         self,
         *,
         order_lookup_id: Any,
-        orderdesk_conn_id: str = OrderDeskHook.default_conn_name,
+        orderdesk_conn_id: str = DEFAULT_CONN_ID,
         order_lookup_type: str = "source_id",
         destination_folder: str | None = "Prepared",
         destination_folder_id: str | int | None = None,

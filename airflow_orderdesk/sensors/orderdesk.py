@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
+from airflow_orderdesk.defaults import DEFAULT_CONN_ID
 from airflow_orderdesk.exceptions import (
     OrderDeskError,
     OrderDeskMalformedResponseError,
@@ -14,10 +15,7 @@ from airflow_orderdesk.exceptions import (
     OrderDeskServerError,
     OrderDeskTransportError,
 )
-from airflow_orderdesk.hooks.orderdesk import OrderDeskHook
-from airflow_orderdesk.lookup import parse_item_lookup, parse_order_lookup
-from airflow_orderdesk.operators.orderdesk import _connected_hook
-from airflow_orderdesk.triggers.orderdesk import OrderDeskOrderTrigger, find_order_ids
+from airflow_orderdesk.lookup import find_order_ids, parse_item_lookup, parse_order_lookup
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -67,7 +65,7 @@ class OrderDeskOrderSensor(BaseSensorOperator):
         self,
         *,
         order_lookup_id: Any,
-        orderdesk_conn_id: str = OrderDeskHook.default_conn_name,
+        orderdesk_conn_id: str = DEFAULT_CONN_ID,
         order_lookup_type: str = "source_id",
         order_item_lookup_name: str | None = None,
         order_item_lookup_value: Any = None,
@@ -86,7 +84,11 @@ class OrderDeskOrderSensor(BaseSensorOperator):
     def poke(self, context: Context) -> PokeReturnValue:
         lookup = parse_order_lookup(self.order_lookup_id, self.order_lookup_type)
         item_lookup = parse_item_lookup(self.order_item_lookup_name, self.order_item_lookup_value)
-        hook = _connected_hook(self.orderdesk_conn_id)
+        # Imported here rather than at the top: DAG files import the sensor, and only a running task needs
+        # the HTTP stack the hook brings.
+        from airflow_orderdesk.hooks.orderdesk import connected_hook
+
+        hook = connected_hook(self.orderdesk_conn_id)
         try:
             orders = hook.find_orders(lookup.value, lookup.kind)
         except TRANSIENT_ERRORS as error:
@@ -107,6 +109,8 @@ class OrderDeskOrderSensor(BaseSensorOperator):
             return first.xcom_value
         lookup = parse_order_lookup(self.order_lookup_id, self.order_lookup_type)
         item_lookup = parse_item_lookup(self.order_item_lookup_name, self.order_item_lookup_value)
+        from airflow_orderdesk.triggers.orderdesk import OrderDeskOrderTrigger
+
         self.defer(
             trigger=OrderDeskOrderTrigger(
                 orderdesk_conn_id=self.orderdesk_conn_id,

@@ -17,13 +17,12 @@ from airflow_orderdesk.exceptions import (
     OrderDeskAuthenticationError,
     OrderDeskConfigurationError,
     OrderDeskError,
-    OrderDeskItemNotFoundError,
     OrderDeskNotFoundError,
     OrderDeskRateLimitError,
 )
-from airflow_orderdesk.lookup import ItemLookup, match_items
+from airflow_orderdesk.lookup import ItemLookup, find_order_ids
 from airflow_orderdesk.pacing import bucket_for_store
-from airflow_orderdesk.payloads import id_text, normalise_order
+from airflow_orderdesk.payloads import normalise_order
 from airflow_orderdesk.responses import read_envelope, retry_after_seconds
 from airflow_orderdesk.settings import parse_connection
 
@@ -32,7 +31,7 @@ if TYPE_CHECKING:
 
     from airflow_orderdesk.settings import ConnectionSettings
 
-__all__ = ["OrderDeskOrderTrigger", "find_order_ids"]
+__all__ = ["OrderDeskOrderTrigger"]
 
 #: Orders per search page; the sensor only needs to know whether any exact match exists.
 _PAGE_SIZE = 500
@@ -80,16 +79,6 @@ class _AsyncOrderDesk:
             if len(page) < _PAGE_SIZE:
                 return orders
             offset += len(page)
-
-
-def find_order_ids(orders: list[dict[str, Any]], item_lookup: ItemLookup) -> list[str]:
-    """The ids of the orders that satisfy the sensor: any order, or one with a matching item."""
-    if item_lookup.name is None:
-        return [id_text(order["id"]) for order in orders]
-    try:
-        return sorted({order_id for order_id, _item in match_items(orders, item_lookup)})
-    except OrderDeskItemNotFoundError:
-        return []
 
 
 class OrderDeskOrderTrigger(BaseTrigger):
