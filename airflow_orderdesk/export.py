@@ -17,6 +17,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_orderdesk.exceptions import (
@@ -176,8 +177,12 @@ class MetadataWriter:
         self._sleep = sleep
         self._jitter = jitter
 
-    def _put(self, write: _Write, data: Mapping[str, str]) -> float:
-        """Merge ``data`` into the item and write it; return how long the write took."""
+    def _put(self, write: _Write, data: Mapping[str, str], refresh: Callable[[], None]) -> float:
+        """
+        Merge ``data`` into the item and write it; return how long the write took.
+
+        :param refresh: reads the item again (and perhaps others with it) when its data has gone stale.
+        """
         stale_reads = 0
         while True:
             change = merge_metadata(write.item.get("metadata") or {}, data)
@@ -203,14 +208,43 @@ class MetadataWriter:
                 self.log.info(
                     "Order %s item %s: reading again before writing", write.order_id, write.item["id"]
                 )
-                # The read and its write must both go out within `freshness`: wait until the bucket holds
-                # two tokens, or a slow bucket would spend every read on a write that cannot follow it.
-                self._sleep(self.hook.bucket.seconds_until(2))
-                write.item = self.hook.get_order_item(write.order_id, write.item["id"])
-                write.read_at = time.monotonic()
+                refresh()
                 continue
             write.written.update({key: data[key] for key in change.changed})
             return time.monotonic() - started
+
+    def _read_again(self, write: _Write) -> None:
+        # The read and its write must both go out within `freshness`: wait until the bucket holds two
+        # tokens, or a slow bucket would spend every read on a write that cannot follow it.
+        self._sleep(self.hook.bucket.seconds_until(2))
+        write.item = self.hook.get_order_item(write.order_id, write.item["id"])
+        write.read_at = time.monotonic()
+
+    def _read_again_together(
+        self, writes: Sequence[_Write], read_back: Callable[[list[str]], dict[str, dict[str, Any]]]
+    ) -> None:
+        """
+        Refresh every write still to go with one read-back (a search page holds 500 orders).
+
+        Before reading, wait until the bucket holds a token for the read and for each write after it, up
+        to a full bucket: the writes then go out in one burst, all within ``freshness`` of the read, and a
+        read serves many writes instead of one. Waiting costs no throughput: tokens pile up meanwhile.
+        """
+        self._sleep(self.hook.bucket.seconds_until(len(writes) + 1))
+        orders = read_back(sorted({write.order_id for write in writes}))
+        now = time.monotonic()
+        for write in writes:
+            write.item, write.read_at = self._current_item(write, orders), now
+
+    @staticmethod
+    def _current_item(write: _Write, orders: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+        items = (orders.get(write.order_id) or {}).get("order_items") or []
+        for item in items:
+            if item["id"] == write.item["id"]:
+                return dict(item)
+        raise OrderDeskError(
+            f"Order {write.order_id} item {write.item['id']} disappeared while being written"
+        )
 
     def _read_back_each(self, order_ids: list[str]) -> dict[str, dict[str, Any]]:
         return {order_id: self.hook.get_order(order_id) for order_id in order_ids}
@@ -237,13 +271,17 @@ class MetadataWriter:
 
         :param targets: the items as read at ``read_at``, each with the metadata to merge into it.
         :param read_at: when the items were read (:func:`time.monotonic`).
-        :param read_back: reads the orders back for verification in as few requests as it can; by
-            default one read per order.
+        :param read_back: reads the orders back for verification in as few requests as it can, and
+            refreshes the writes still to go when their data has gone stale; by default one read per
+            order for verification, and one read per stale item.
         :raises OrderDeskLostUpdateError: when other writers kept overwriting our keys for
             ``max_rounds`` rounds.
         """
         writes = [_Write(order_id, item, read_at, data) for order_id, item, data in targets]
         pending: dict[int, Mapping[str, str]] = {index: write.data for index, write in enumerate(writes)}
+        # A caller's read-back reads many orders in one request; then a stale write refreshes every write
+        # still to go with it, instead of reading its own item alone.
+        together = read_back is not None
         read_back = read_back or self._read_back_each
         for round_number in range(self.max_rounds):
             if round_number:
@@ -255,7 +293,16 @@ class MetadataWriter:
                     write = writes[index]
                     write.item = self.hook.get_order_item(write.order_id, write.item["id"])
                     write.read_at = time.monotonic()
-            slowest = max((self._put(writes[index], keys) for index, keys in pending.items()), default=0.0)
+            slowest = 0.0
+            queue = list(pending.items())
+            for position, (index, keys) in enumerate(queue):
+                write = writes[index]
+                if together:
+                    rest = [writes[later] for later, _keys in queue[position:]]
+                    refresh = partial(self._read_again_together, rest, read_back)
+                else:
+                    refresh = partial(self._read_again, write)
+                slowest = max(slowest, self._put(write, keys, refresh))
             if not self.verify:
                 return
             # A writer that read before our write may still be sending its own: it sends within
@@ -265,14 +312,7 @@ class MetadataWriter:
             now = time.monotonic()
             pending = {}
             for index, write in enumerate(writes):
-                current = {
-                    item["id"]: item for item in (orders.get(write.order_id) or {}).get("order_items") or []
-                }
-                if write.item["id"] not in current:
-                    raise OrderDeskError(
-                        f"Order {write.order_id} item {write.item['id']} disappeared while being written"
-                    )
-                write.item, write.read_at = current[write.item["id"]], now
+                write.item, write.read_at = self._current_item(write, orders), now
                 # Only the lost keys are written again: a key another writer changed after us is theirs.
                 lost = self._lost_keys(write)
                 if lost:

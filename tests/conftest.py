@@ -58,8 +58,14 @@ def sandbox(sandbox_server: SandboxServer) -> SandboxServer:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limit_buckets() -> Iterator[None]:
-    """Each test starts with full client-side buckets, as a new worker process would."""
+def _fresh_rate_limit_buckets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """
+    Each test starts with full client-side buckets, in a bucket directory of its own.
+
+    The directory goes to the processes a test starts through the environment, so that they pace
+    together with the test, and no state is left over from an earlier test or an earlier run.
+    """
+    monkeypatch.setenv(pacing.RATE_LIMIT_DIR_VARIABLE, str(tmp_path / "rate-limit"))
     pacing._buckets.clear()
     yield
     pacing._buckets.clear()

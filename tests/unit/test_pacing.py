@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 import time
+from typing import TYPE_CHECKING
 
 import pytest
 
 from airflow_orderdesk import pacing
-from airflow_orderdesk.pacing import LeakyBucket, backoff_delay, bucket_for_store
+from airflow_orderdesk.pacing import HostBucket, LeakyBucket, backoff_delay, bucket_for_store
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class FakeClock:
@@ -273,3 +278,103 @@ def test_seconds_until_counts_the_wait_for_several_tokens_up_to_a_full_bucket() 
     now[0] = 1.5
     assert bucket.seconds_until(2) == pytest.approx(0.5)
     assert LeakyBucket(0, 0).seconds_until(2) == 0.0
+
+
+# -- HostBucket ----------------------------------------------------------------------------------------
+
+
+def _take_in_children(bucket: LeakyBucket, children: int, tries: int) -> int:
+    """Fork ``children`` processes that each try ``tries`` takes at one instant; return the tokens granted."""
+    context = multiprocessing.get_context("fork")
+    start = context.Barrier(children)
+    granted = context.Value("i", 0)
+
+    def take() -> None:
+        start.wait()
+        mine = sum(1 for _ in range(tries) if bucket.try_take() == 0.0)
+        with granted.get_lock():
+            granted.value += mine
+
+    processes = [context.Process(target=take) for _ in range(children)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=30)
+    assert [process.exitcode for process in processes] == [0] * children
+    return int(granted.value)
+
+
+def test_processes_taking_from_one_host_bucket_get_exactly_the_burst(tmp_path: Path) -> None:
+    bucket = HostBucket(tmp_path / "store.bucket", 20, 0.001)
+    bucket.remaining()  # the parent opens the file before the fork, as a worker's parent might
+
+    assert _take_in_children(bucket, children=4, tries=20) == 20
+
+
+def test_processes_with_a_bucket_each_overspend_the_burst() -> None:
+    """What the host bucket prevents: four workers pacing alone send four bursts."""
+    assert _take_in_children(LeakyBucket(20, 0.001), children=4, tries=20) == 80
+
+
+def test_a_host_bucket_sees_what_another_bucket_on_the_same_file_took(tmp_path: Path) -> None:
+    now = [5000.0]
+    first = HostBucket(tmp_path / "store.bucket", 20, 3.0, clock=lambda: now[0])
+    second = HostBucket(tmp_path / "store.bucket", 20, 3.0, clock=lambda: now[0])
+
+    assert _take_all(first) == 20
+    assert second.try_take() == pytest.approx(1 / 3)
+    now[0] += 1.0
+    assert _take_all(second) == 3
+    second.slow_down()
+    assert first.refill_per_second == 1.5
+
+
+def test_a_host_bucket_file_that_makes_no_sense_counts_as_full(tmp_path: Path) -> None:
+    path = tmp_path / "store.bucket"
+    path.write_bytes(b"not a bucket level, but long enough")
+
+    assert HostBucket(path, 20, 3.0).remaining() == 20
+
+
+def test_a_host_bucket_refills_even_if_the_clock_was_set_back(tmp_path: Path) -> None:
+    now = [5000.0]
+    bucket = HostBucket(tmp_path / "store.bucket", 2, 1.0, clock=lambda: now[0])
+    _take_all(bucket)
+    now[0] = 4000.0  # the wall clock stepped back
+
+    assert bucket.remaining() == 0
+    now[0] += 2.0
+    assert bucket.remaining() == 2
+
+
+def test_the_store_bucket_lives_in_the_configured_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(pacing.RATE_LIMIT_DIR_VARIABLE, str(tmp_path / "buckets"))
+
+    bucket = bucket_for_store("https://od.example.test/api/v2", "12345", 20, 3.0)
+
+    assert isinstance(bucket, HostBucket)
+    assert bucket.path.parent == tmp_path / "buckets"
+    assert "12345" not in bucket.path.name
+    assert bucket_for_store("https://od.example.test/api/v2", "12345", 10, 1.0).path != bucket.path
+
+
+def test_without_a_usable_directory_the_bucket_is_the_process_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv(pacing.RATE_LIMIT_DIR_VARIABLE, str(blocker / "buckets"))
+
+    bucket = bucket_for_store("https://od.example.test/api/v2", "12345", 20, 3.0)
+
+    assert type(bucket) is LeakyBucket
+    assert "in this process only" in caplog.text
+
+
+def test_an_unmetered_store_needs_no_bucket_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(pacing.RATE_LIMIT_DIR_VARIABLE, str(tmp_path / "buckets"))
+
+    assert type(bucket_for_store("https://od.example.test/api/v2", "12345", 0, 0.0)) is LeakyBucket
+    assert not (tmp_path / "buckets").exists()
