@@ -18,6 +18,8 @@ from airflow_orderdesk.hooks.orderdesk import OrderDeskHook
 from airflow_orderdesk.operators.orderdesk import OrderDeskBatchExportOperator, OrderDeskExportOperator
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from airflow_orderdesk.sandbox import SandboxServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("orderdesk_conn_id")]
@@ -160,25 +162,52 @@ def test_verifying_a_batch_reads_it_back_with_one_search_page(store: SandboxServ
     assert sorted(requests[2:-1]) == sorted(("PUT", f"/orders/{o}/order-items/{i}") for o, i in items)
 
 
-def test_a_verified_batch_through_the_operator_reads_again_only_what_went_stale(store: SandboxServer) -> None:
+def test_a_verified_batch_through_the_operator_never_reads_an_item_alone(store: SandboxServer) -> None:
     items = [seed(store, number) for number in range(BATCH_SIZE)]
 
     export_batch(range(BATCH_SIZE))
 
     requests = sent(store)
     puts = [path for method, path in requests if method == "PUT"]
-    item_reads = [path for method, path in requests if method == "GET" and "/order-items/" in path]
+    searches = [index for index, request in enumerate(requests) if request == ("GET", "/orders")]
     assert sorted(puts) == sorted(f"/orders/{o}/order-items/{i}" for o, i in items)
-    # One search and one read-back; an item is read again only when its write would follow its read
-    # by more than a second, and then right before that write.
-    assert len(requests) == BATCH_SIZE + 3 + len(item_reads)
-    assert [request for request in requests if request[1] in ("/store", "/orders")] == [
-        ("GET", "/store"),
-        ("GET", "/orders"),
-        ("GET", "/orders"),
-    ]
-    for path in item_reads:
-        assert requests[requests.index(("GET", path)) + 1] == ("PUT", path)
+    # The store, the search, the read-back; writes that went stale (on a slow machine) are refreshed by
+    # running the search again, right before they are sent, never by reading their items one by one.
+    assert len(requests) == BATCH_SIZE + 1 + len(searches)
+    assert requests[0] == ("GET", "/store")
+    for index in searches[1:-1]:
+        assert requests[index + 1][0] == "PUT"
+
+
+def test_stale_writes_in_a_batch_are_refreshed_together_by_one_search(
+    store: SandboxServer, make_connection: Callable[..., str]
+) -> None:
+    """Under a rate limit, a write goes stale; one search refreshes it and every write after it."""
+    items = [seed(store, number) for number in range(BATCH_SIZE)]
+    conn_id = make_connection(extra={"rate_limit_burst": 10, "rate_limit_per_second": 20.0})
+    hook = OrderDeskHook(conn_id)
+    log = logging.getLogger(__name__)
+    writer = MetadataWriter(hook, log, verify=True, freshness=0.5)
+
+    summary = run_batch_export(
+        hook,
+        parse_entries([entry(number) for number in range(BATCH_SIZE)], skip_empty_values=True),
+        log,
+        search=BatchSearch(folders=["New"]),
+        writer=writer,
+    )
+
+    requests = sent(store)
+    searches = requests.count(("GET", "/orders"))
+    assert summary["totals"]["items_updated"] == BATCH_SIZE
+    assert [path for method, path in requests if method == "GET" and "/order-items/" in path] == []
+    # 20 writes a second and 0.5 s of freshness: the first search cannot serve all 100 writes.
+    assert searches >= 3
+    # Each refresh waits for a bucket of tokens and serves the next nine writes; reading each stale
+    # item alone would cost about 1.8 requests an item.
+    assert len(requests) <= BATCH_SIZE * 1.3
+    for order_id, item_id in items:
+        assert set(metadata(store, order_id, item_id)) >= {"hiResUrl", "previewUrl"}
 
 
 def test_the_same_batch_again_writes_nothing(store: SandboxServer) -> None:
