@@ -10,6 +10,7 @@ bucket per store, as the server does.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import logging
@@ -233,7 +234,8 @@ class HostBucket(LeakyBucket):
         # flock() locks belong to the open file, which a fork shares: a forked child that kept its
         # parent's descriptor would not be kept out by the parent's lock, so each process opens its own.
         if self._descriptor is None or self._opened_by != os.getpid():
-            self._descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            # No symlink is followed: in a shared temp directory one could point at any file of ours.
+            self._descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
             self._opened_by = os.getpid()
         return self._descriptor
 
@@ -289,12 +291,20 @@ def _bucket_file(api_url: str, store_id: str, burst: int, refill_per_second: flo
     return rate_limit_dir() / f"{hashlib.sha256(key).hexdigest()[:32]}.bucket"
 
 
+def _check_private(directory: Path) -> None:
+    """Refuse a directory someone else could write to: its files steer our pacing."""
+    status = os.stat(directory, follow_symlinks=False)
+    if status.st_uid != os.getuid() or status.st_mode & 0o022:
+        raise PermissionError(errno.EPERM, "owned by another user or writable by others", str(directory))
+
+
 def _new_bucket(api_url: str, store_id: str, burst: int, refill_per_second: float) -> LeakyBucket:
     if burst == 0 or refill_per_second == 0:
         return LeakyBucket(burst, refill_per_second)
     path = _bucket_file(api_url, store_id, burst, refill_per_second)
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _check_private(path.parent)
         bucket = HostBucket(path, burst, refill_per_second)
         bucket.remaining()  # opens and locks the file once, so that a failure shows here
     except OSError as error:

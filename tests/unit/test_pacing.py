@@ -378,3 +378,28 @@ def test_an_unmetered_store_needs_no_bucket_file(tmp_path: Path, monkeypatch: py
 
     assert type(bucket_for_store("https://od.example.test/api/v2", "12345", 0, 0.0)) is LeakyBucket
     assert not (tmp_path / "buckets").exists()
+
+
+def test_a_bucket_directory_others_can_write_to_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    shared = tmp_path / "buckets"
+    shared.mkdir()
+    shared.chmod(0o777)
+    monkeypatch.setenv(pacing.RATE_LIMIT_DIR_VARIABLE, str(shared))
+
+    bucket = bucket_for_store("https://od.example.test/api/v2", "12345", 20, 3.0)
+
+    assert type(bucket) is LeakyBucket
+    assert "writable by others" in caplog.text
+    assert list(shared.iterdir()) == []
+
+
+def test_a_host_bucket_does_not_follow_a_symlink(tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    (tmp_path / "store.bucket").symlink_to(victim)
+
+    with pytest.raises(OSError, match="Too many levels of symbolic links"):
+        HostBucket(tmp_path / "store.bucket", 20, 3.0).remaining()
+    assert victim.read_text() == "keep me"
