@@ -214,9 +214,9 @@ class MetadataWriter:
             return time.monotonic() - started
 
     def _read_again(self, write: _Write) -> None:
-        # The read and its write must both go out within `freshness`: wait until the bucket holds two
-        # tokens, or a slow bucket would spend every read on a write that cannot follow it.
-        self._sleep(self.hook.bucket.seconds_until(2))
+        # The read and its write must both go out within `freshness`: take both tokens before reading, or
+        # a slow bucket, or other workers taking the next token, would waste the read.
+        self.hook.reserve_tokens(2)
         write.item = self.hook.get_order_item(write.order_id, write.item["id"])
         write.read_at = time.monotonic()
 
@@ -226,11 +226,11 @@ class MetadataWriter:
         """
         Refresh every write still to go with one read-back (a search page holds 500 orders).
 
-        Before reading, wait until the bucket holds a token for the read and for each write after it, up
-        to a full bucket: the writes then go out in one burst, all within ``freshness`` of the read, and a
-        read serves many writes instead of one. Waiting costs no throughput: tokens pile up meanwhile.
+        Before reading, take a token for the read and one for each write after it, up to a full bucket:
+        the writes then go out in one burst, all within ``freshness`` of the read, and a read serves many
+        writes instead of one. Waiting costs no throughput: tokens pile up meanwhile.
         """
-        self._sleep(self.hook.bucket.seconds_until(len(writes) + 1))
+        self.hook.reserve_tokens(len(writes) + 1)
         orders = read_back(sorted({write.order_id for write in writes}))
         now = time.monotonic()
         for write in writes:
@@ -277,7 +277,16 @@ class MetadataWriter:
         :raises OrderDeskLostUpdateError: when other writers kept overwriting our keys for
             ``max_rounds`` rounds.
         """
-        writes = [_Write(order_id, item, read_at, data) for order_id, item, data in targets]
+        try:
+            self._write_rounds(
+                [_Write(order_id, item, read_at, data) for order_id, item, data in targets], read_back
+            )
+        finally:
+            self.hook.release_tokens()
+
+    def _write_rounds(
+        self, writes: list[_Write], read_back: Callable[[list[str]], dict[str, dict[str, Any]]] | None
+    ) -> None:
         pending: dict[int, Mapping[str, str]] = {index: write.data for index, write in enumerate(writes)}
         # A caller's read-back reads many orders in one request; then a stale write refreshes every write
         # still to go with it, instead of reading its own item alone.
@@ -365,6 +374,20 @@ def run_export(
     :raises OrderDeskOrderNotFoundError: when no order matches the lookup.
     :raises OrderDeskItemNotFoundError: when no item of the orders matches the item lookup.
     """
+    writer = writer or MetadataWriter(hook, log, verify=verify_writes)
+    if writer.verify and not request.dry_run:
+        # The lookup and the write go out back to back, so the write is built on data well under a
+        # second old even while other workers spend from the same bucket; an unspent token goes back.
+        hook.reserve_tokens(2)
+    try:
+        return _export(hook, request, log, writer)
+    finally:
+        hook.release_tokens()
+
+
+def _export(
+    hook: OrderDeskHook, request: ExportRequest, log: TaskLog, writer: MetadataWriter
+) -> dict[str, Any]:
     orders = hook.find_orders(request.order.value, request.order.kind)
     read_at = time.monotonic()
     if not orders:
@@ -372,7 +395,6 @@ def run_export(
     log.info("Found %d order(s) with %s", len(orders), request.order.describe())
 
     targets = match_items(orders, request.item)
-    writer = writer or MetadataWriter(hook, log, verify=verify_writes)
     summary_orders = []
     totals = {"orders": 0, "items": 0, "updated": 0, "unchanged": 0, "planned": 0}
 

@@ -118,20 +118,28 @@ class LeakyBucket:
             yield level
             self._save(level)
 
-    def try_take(self) -> float:
+    def try_take(self, tokens: int = 1) -> float:
         """
-        Take one token if there is one.
+        Take ``tokens`` (at most a full bucket) if they are all there.
 
-        :return: ``0.0`` when a token was taken, otherwise the seconds until one will be there (no token
+        :return: ``0.0`` when they were taken, otherwise the seconds until they will be there (nothing
             is taken then).
         """
         if self.unlimited:
             return 0.0
+        wanted = float(min(max(1, tokens), self.burst))
         with self._holding() as level:
-            if level.tokens >= 1.0:
-                level.tokens -= 1.0
+            if level.tokens >= wanted:
+                level.tokens -= wanted
                 return 0.0
-            return (1.0 - level.tokens) / level.refill_per_second
+            return (wanted - level.tokens) / level.refill_per_second
+
+    def give_back(self, tokens: int) -> None:
+        """Return tokens taken but not spent, so that other requests of the store can have them."""
+        if self.unlimited or tokens <= 0:
+            return
+        with self._holding() as level:
+            level.tokens = min(float(self.burst), level.tokens + tokens)
 
     def seconds_until(self, tokens: float) -> float:
         """How long until the bucket holds ``tokens`` (at most a full bucket), at the current rate."""

@@ -108,6 +108,7 @@ class OrderDeskHook(HttpHook):
         self.max_rate_limit_wait = max_rate_limit_wait
         self._sleep = sleep
         self._jitter = jitter
+        self._reserved = 0
 
     # -- connection ---------------------------------------------------------------------------------
 
@@ -182,9 +183,37 @@ class OrderDeskHook(HttpHook):
 
     # -- requests -----------------------------------------------------------------------------------
 
+    def reserve_tokens(self, count: int) -> None:
+        """
+        Take ``count`` tokens of the store's bucket at once (at most a full bucket) for this hook's next
+        requests, waiting until they are all there.
+
+        Those requests then go out back to back: a read and the write built on it cannot be pulled apart
+        by other workers' requests taking the tokens in between. What is left unspent goes back to the
+        bucket with :meth:`release_tokens`.
+        """
+        bucket = self.bucket
+        wanted = min(count, bucket.burst) - self._reserved
+        if bucket.unlimited or wanted <= 0:
+            return
+        while (wait := bucket.try_take(wanted)) > 0:
+            if wait >= 1:
+                self.log.info("Waiting %.1f s for Order Desk's rate limit", wait)
+            self._sleep(wait)
+        self._reserved += wanted
+
+    def release_tokens(self) -> None:
+        """Give the tokens reserved by :meth:`reserve_tokens` and not spent back to the store's bucket."""
+        if self._reserved:
+            self.bucket.give_back(self._reserved)
+            self._reserved = 0
+
     def _wait_for_token(self, not_after: float | None) -> None:
         if not_after is not None and time.monotonic() > not_after:
             raise OrderDeskStaleReadError("the data this request was built on has already gone stale")
+        if self._reserved:
+            self._reserved -= 1
+            return
         while (wait := self.bucket.try_take()) > 0:
             if not_after is not None and time.monotonic() + wait > not_after:
                 raise OrderDeskStaleReadError(
@@ -261,6 +290,8 @@ class OrderDeskHook(HttpHook):
                     error.retry_after = retry_after
                     raise
                 rate_limit_waited += wait
+                # Tokens we reserved were counted on a bucket the server has just said is empty.
+                self._reserved = 0
                 self.bucket.slow_down()
                 self.bucket.drain(wait)
                 self.log.info("Order Desk's rate limit was reached; waiting %.1f s before trying again", wait)

@@ -403,3 +403,21 @@ def test_a_host_bucket_does_not_follow_a_symlink(tmp_path: Path) -> None:
     with pytest.raises(OSError, match="Too many levels of symbolic links"):
         HostBucket(tmp_path / "store.bucket", 20, 3.0).remaining()
     assert victim.read_text() == "keep me"
+
+
+def test_several_tokens_are_taken_all_at_once_or_not_at_all(bucket: LeakyBucket, clock: FakeClock) -> None:
+    assert bucket.try_take(18) == 0.0
+    assert bucket.try_take(3) == pytest.approx(1 / 3)  # two are there; nothing is taken
+    assert bucket.try_take(2) == 0.0
+    assert bucket.try_take(50) == pytest.approx(20 / 3)  # never more than a full bucket
+    clock.advance(7)
+    assert bucket.try_take(50) == 0.0
+    assert bucket.remaining() == 0
+
+
+def test_tokens_given_back_never_overfill_the_bucket(bucket: LeakyBucket) -> None:
+    bucket.try_take(3)
+    bucket.give_back(2)
+    assert bucket.remaining() == 19
+    bucket.give_back(5)
+    assert bucket.remaining() == 20

@@ -543,6 +543,49 @@ def test_a_fresh_bucket_lets_20_requests_through_and_the_21st_waits(
     assert requests_mock.call_count == 21
 
 
+def test_reserved_tokens_carry_the_next_requests_without_waiting_again(
+    hook: OrderDeskHook, requests_mock: Mocker, fake_time: FakeTime
+) -> None:
+    requests_mock.get(f"{API}/test", json=SUCCESS)
+    for _ in range(19):
+        hook.request("GET", "test")
+
+    hook.reserve_tokens(2)  # one token left: wait for the second before either request goes out
+    assert fake_time.sleeps == [pytest.approx(1 / 3)]
+    hook.request("GET", "test")
+    hook.request("GET", "test")
+
+    assert fake_time.sleeps == [pytest.approx(1 / 3)]
+    assert hook.bucket.remaining() == 0
+
+
+def test_unspent_reserved_tokens_go_back_to_the_bucket(hook: OrderDeskHook, requests_mock: Mocker) -> None:
+    requests_mock.get(f"{API}/test", json=SUCCESS)
+
+    hook.reserve_tokens(5)
+    hook.request("GET", "test")
+    assert hook.bucket.remaining() == 15
+    hook.release_tokens()
+
+    assert hook.bucket.remaining() == 19
+
+
+def test_a_429_voids_the_reserved_tokens(
+    hook: OrderDeskHook, requests_mock: Mocker, fake_time: FakeTime
+) -> None:
+    requests_mock.get(
+        f"{API}/test",
+        [_error(429, "Too Many Requests", headers={"X-Retry-After": "2"}), _ok(), _ok()],
+    )
+    hook.reserve_tokens(3)
+
+    hook.request("GET", "test")
+    hook.release_tokens()
+
+    assert requests_mock.call_count == 2
+    assert hook.bucket.remaining() <= 1  # nothing was given back after the 429
+
+
 # -- retries -------------------------------------------------------------------------------------------
 
 
