@@ -171,9 +171,10 @@ class OrderDeskBatchExportOperator(BaseOperator):
     :param history_note: added once to each order that was written to (templated).
     :param dry_run: find everything and report what would change; write nothing.
     :param verify_writes: read the batch back (with the same search) and repair keys lost to concurrent
-        writers. Writes must then follow their reads within a second, so in a batch longer than the rate
-        limit allows for that, items are read again before writing: about two requests an item instead
-        of one. Switch it off where nothing else writes to these items at the same time.
+        writers. Writes must then follow their reads within a second, so a batch longer than the rate
+        limit allows for that runs the search again whenever its writes go stale, and then writes a
+        bucketful at once: at Order Desk's limit one more search for about every twenty items. Switch
+        it off where nothing else writes to these items at the same time.
     """
 
     template_fields: Sequence[str] = ("entries", "search_folders", "history_note")
