@@ -164,7 +164,7 @@ class LeakyBucket:
         server-side bucket, so the server's figure never adds tokens: we keep the smaller of the two. A
         server bucket at least half full, though, means nobody is drawing on it faster than it refills,
         so a rate lowered by :meth:`slow_down` returns to the configured one at once rather than a
-        hundredth per success; otherwise the last worker still running would leave the store's bucket
+        thousandth per success; otherwise the last worker still running would leave the store's bucket
         half idle.
         """
         if self.unlimited:
@@ -183,13 +183,19 @@ class LeakyBucket:
             level.refill_per_second = max(floor, level.refill_per_second / 2)
 
     def speed_up(self) -> None:
-        """Win back a hundredth of the configured rate after a success."""
+        """
+        Win back a thousandth of the configured rate after a success.
+
+        Slowly, because workers that share a store but not a machine find the store's rate together by
+        creeping up until one of them gets a 429: the slower the creep, the rarer the 429. Recovery
+        when the others stop comes from :meth:`observe_remaining`, not from here.
+        """
         if self.unlimited:
             return
         with self._holding() as level:
             configured = self.configured_refill_per_second
             if level.refill_per_second < configured:
-                level.refill_per_second = min(configured, level.refill_per_second + configured / 100)
+                level.refill_per_second = min(configured, level.refill_per_second + configured / _CREEP)
 
     def drain(self, retry_after: float) -> None:
         """Empty the bucket so that the next token arrives no sooner than ``retry_after`` seconds."""
@@ -198,6 +204,9 @@ class LeakyBucket:
         with self._holding() as level:
             level.tokens = min(level.tokens, 1.0 - max(0.0, retry_after) * level.refill_per_second)
 
+
+#: After a success, a lowered rate wins back this fraction of the configured one: 1/_CREEP.
+_CREEP = 1000
 
 #: The slowest a bucket adapts down to, in requests per second.
 _SLOWEST_REFILL = 0.2

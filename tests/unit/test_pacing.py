@@ -421,3 +421,16 @@ def test_tokens_given_back_never_overfill_the_bucket(bucket: LeakyBucket) -> Non
     assert bucket.remaining() == 19
     bucket.give_back(5)
     assert bucket.remaining() == 20
+
+
+def test_a_lowered_rate_creeps_back_a_thousandth_per_success_and_no_further() -> None:
+    bucket = LeakyBucket(20, 3.0)
+    bucket.slow_down()
+    assert bucket.refill_per_second == 1.5
+
+    for _ in range(100):
+        bucket.speed_up()
+    assert bucket.refill_per_second == pytest.approx(1.8)
+    for _ in range(1000):
+        bucket.speed_up()
+    assert bucket.refill_per_second == 3.0
