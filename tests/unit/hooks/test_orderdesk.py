@@ -795,3 +795,25 @@ def test_plain_http_is_warned_about_only_off_the_loopback(
     make_hook(host=host)
 
     assert any("plain http" in record.getMessage() for record in caplog.records) is warned
+
+
+def test_a_reservation_the_server_cannot_cover_is_given_up_so_the_next_request_waits(
+    hook: OrderDeskHook, requests_mock: Mocker, fake_time: FakeTime
+) -> None:
+    """A read and its write reserved together must not go back to back when the store has no token left."""
+    sent_at: list[float] = []
+
+    def answer(request: Any, context: Any) -> dict[str, Any]:
+        sent_at.append(fake_time.now)
+        context.headers["X-Tokens-Remaining"] = "0"
+        return {"status": "success"}
+
+    requests_mock.get(f"{API}/test", json=answer)
+
+    hook.reserve_tokens(2)
+    hook.request("GET", "test")
+    hook.request("GET", "test")
+
+    assert sent_at == [1000.0, pytest.approx(1000 + 1 / 3)]
+    hook.release_tokens()
+    assert hook.bucket.remaining() == 0
