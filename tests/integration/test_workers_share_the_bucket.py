@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.integration
 
-WORKERS, REQUESTS_EACH = 4, 25
+WORKERS, REQUESTS_EACH = 4, 50
 DECLARED_BURST, SANDBOX_BURST, REFILL_PER_SECOND = 5, 8, 20.0
 
 
@@ -78,5 +78,7 @@ def test_four_workers_pacing_alone_overrun_the_store(sandbox: SandboxServer, tmp
 
     rejected = run_workers(sandbox, str(blocker / "buckets"))
 
-    # Four bursts of 5 against a store bucket of 8: at least 12 requests find it empty.
-    assert rejected >= 10
+    # Each worker believes it has the store's whole rate, four times what the store refills. The
+    # store's X-Tokens-Remaining and the halving after a 429 soon bring them close to it, which keeps
+    # the count modest (16 to 22 in four runs on two cores), but never to none.
+    assert rejected >= 8
