@@ -91,6 +91,18 @@ def export_batch(numbers: range | list[int], **arguments: Any) -> dict[str, Any]
     return operator.execute(context)
 
 
+def export_verified_batch(hook: OrderDeskHook, **writer_options: Any) -> dict[str, Any]:
+    """Export the batch of :data:`BATCH_SIZE` entries, searching New, with a verifying writer of its own."""
+    log = logging.getLogger(__name__)
+    return run_batch_export(
+        hook,
+        parse_entries([entry(number) for number in range(BATCH_SIZE)], skip_empty_values=True),
+        log,
+        search=BatchSearch(folders=["New"]),
+        writer=MetadataWriter(hook, log, verify=True, **writer_options),
+    )
+
+
 # -- one order ----------------------------------------------------------------------------------------
 
 
@@ -142,17 +154,7 @@ def test_verifying_a_batch_reads_it_back_with_one_search_page(store: SandboxServ
     # The writer is given a generous freshness so that no write goes stale on a slow machine: stale
     # writes cost a read each, which test_export_operator proves; here only the read-back is counted.
     items = [seed(store, number) for number in range(BATCH_SIZE)]
-    hook = OrderDeskHook()
-    log = logging.getLogger(__name__)
-    writer = MetadataWriter(hook, log, verify=True, freshness=60.0, sleep=lambda seconds: None)
-
-    run_batch_export(
-        hook,
-        parse_entries([entry(number) for number in range(BATCH_SIZE)], skip_empty_values=True),
-        log,
-        search=BatchSearch(folders=["New"]),
-        writer=writer,
-    )
+    export_verified_batch(OrderDeskHook(), freshness=60.0, sleep=lambda seconds: None)
 
     requests = sent(store)
     assert len(requests) == BATCH_SIZE + 3
@@ -185,17 +187,7 @@ def test_stale_writes_in_a_batch_are_refreshed_together_by_one_search(
     """Under a rate limit, a write goes stale; one search refreshes it and every write after it."""
     items = [seed(store, number) for number in range(BATCH_SIZE)]
     conn_id = make_connection(extra={"rate_limit_burst": 10, "rate_limit_per_second": 20.0})
-    hook = OrderDeskHook(conn_id)
-    log = logging.getLogger(__name__)
-    writer = MetadataWriter(hook, log, verify=True, freshness=0.5)
-
-    summary = run_batch_export(
-        hook,
-        parse_entries([entry(number) for number in range(BATCH_SIZE)], skip_empty_values=True),
-        log,
-        search=BatchSearch(folders=["New"]),
-        writer=writer,
-    )
+    summary = export_verified_batch(OrderDeskHook(conn_id), freshness=0.5)
 
     requests = sent(store)
     searches = requests.count(("GET", "/orders"))
