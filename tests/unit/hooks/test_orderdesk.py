@@ -510,17 +510,22 @@ def test_429s_beyond_the_longest_wait_raise_a_rate_limit_error(
     assert requests_mock.call_count == 3
 
 
-def test_no_tokens_remaining_makes_the_next_request_wait_before_it_is_sent(
-    hook: OrderDeskHook, requests_mock: Mocker, fake_time: FakeTime
-) -> None:
-    sent_at: list[float] = []
+def _no_tokens_left(fake_time: FakeTime, sent_at: list[float]) -> Callable[[Any, Any], dict[str, Any]]:
+    """A successful answer that says the store's bucket is empty, noting when each request arrived."""
 
     def answer(request: Any, context: Any) -> dict[str, Any]:
         sent_at.append(fake_time.now)
         context.headers["X-Tokens-Remaining"] = "0"
         return {"status": "success"}
 
-    requests_mock.get(f"{API}/test", json=answer)
+    return answer
+
+
+def test_no_tokens_remaining_makes_the_next_request_wait_before_it_is_sent(
+    hook: OrderDeskHook, requests_mock: Mocker, fake_time: FakeTime
+) -> None:
+    sent_at: list[float] = []
+    requests_mock.get(f"{API}/test", json=_no_tokens_left(fake_time, sent_at))
 
     hook.request("GET", "test")
     hook.request("GET", "test")
@@ -802,13 +807,7 @@ def test_a_reservation_the_server_cannot_cover_is_given_up_so_the_next_request_w
 ) -> None:
     """A read and its write reserved together must not go back to back when the store has no token left."""
     sent_at: list[float] = []
-
-    def answer(request: Any, context: Any) -> dict[str, Any]:
-        sent_at.append(fake_time.now)
-        context.headers["X-Tokens-Remaining"] = "0"
-        return {"status": "success"}
-
-    requests_mock.get(f"{API}/test", json=answer)
+    requests_mock.get(f"{API}/test", json=_no_tokens_left(fake_time, sent_at))
 
     hook.reserve_tokens(2)
     hook.request("GET", "test")
