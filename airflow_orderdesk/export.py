@@ -221,15 +221,20 @@ class MetadataWriter:
         write.read_at = time.monotonic()
 
     def _read_again_together(
-        self, writes: Sequence[_Write], read_back: Callable[[list[str]], dict[str, dict[str, Any]]]
+        self,
+        queue: Sequence[_Write],
+        position: int,
+        read_back: Callable[[list[str]], dict[str, dict[str, Any]]],
     ) -> None:
         """
-        Refresh every write still to go with one read-back (a search page holds 500 orders).
+        Refresh the writes of ``queue`` from ``position`` on with one read-back (a search page holds 500
+        orders).
 
         Before reading, take a token for the read and one for each write after it, up to a full bucket:
         the writes then go out in one burst, all within ``freshness`` of the read, and a read serves many
         writes instead of one. Waiting costs no throughput: tokens pile up meanwhile.
         """
+        writes = queue[position:]
         self.hook.reserve_tokens(len(writes) + 1)
         orders = read_back(sorted({write.order_id for write in writes}))
         now = time.monotonic()
@@ -303,12 +308,11 @@ class MetadataWriter:
                     write.item = self.hook.get_order_item(write.order_id, write.item["id"])
                     write.read_at = time.monotonic()
             slowest = 0.0
-            queue = list(pending.items())
-            for position, (index, keys) in enumerate(queue):
-                write = writes[index]
+            queue = [writes[index] for index in pending]
+            for position, (write, keys) in enumerate(zip(queue, pending.values(), strict=True)):
                 if together:
-                    rest = [writes[later] for later, _keys in queue[position:]]
-                    refresh = partial(self._read_again_together, rest, read_back)
+                    # The writes still to go are only listed when a refresh needs them.
+                    refresh = partial(self._read_again_together, queue, position, read_back)
                 else:
                     refresh = partial(self._read_again, write)
                 slowest = max(slowest, self._put(write, keys, refresh))
