@@ -224,13 +224,14 @@ class OrderDeskHook(HttpHook):
             self._sleep(wait)
 
     def _note_tokens_remaining(self, response: requests.Response) -> None:
-        remaining = response.headers.get("X-Tokens-Remaining")
-        if remaining is not None and remaining.strip().lstrip("-").isdigit():
-            self.bucket.observe_remaining(int(remaining))
+        header = response.headers.get("X-Tokens-Remaining")
+        if header is not None and header.strip().lstrip("-").isdigit():
+            remaining = int(header)
+            self.bucket.observe_remaining(remaining)
             # A reservation is tokens we counted on; the server may hold fewer (other clients of the
             # store, or a connection that overstates its burst). Sending them back to back regardless
             # would meet a 429 every time and, for a read and its write, never let the write through.
-            self._reserved = min(self._reserved, max(0, int(remaining)))
+            self._reserved = min(self._reserved, max(0, remaining))
 
     def request(
         self,
